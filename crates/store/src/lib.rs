@@ -1,0 +1,20 @@
+//! Storage for Wangge: one [`Store`] over embedded SQLite or PostgreSQL, chosen once at start.
+//!
+//! SQL is written once with `$N` placeholders and runs unchanged on both (sqlx maps `$N` to the
+//! N-th bound value on SQLite); the [`on_db!`] macro expands a query block once per backend so each
+//! arm is monomorphic. Only DDL differs, in `migrations/{sqlite,postgres}`, both embedded in the
+//! binary and applied at start. Handlers never see a dialect.
+
+mod db;
+mod error;
+mod org;
+mod registry;
+pub mod testing;
+
+pub use db::{Backend, SQLITE_FILE, Store, redact};
+pub use error::StoreError;
+pub use org::{
+    DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
+    TeamMemberRow, UnitRow,
+};
+pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};

@@ -1,0 +1,266 @@
+//! Departments, units, people in grid teams and the party organisation: batch writes (the demo
+//! and imports create thousands at once) and the reads the API needs.
+
+use crate::registry::now;
+use crate::{StoreError, on_db};
+use serde::Serialize;
+use sqlx::{FromRow, QueryBuilder};
+use uuid::Uuid;
+
+const BATCH: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct NewDepartment {
+    pub id: Uuid,
+    pub region_code: String,
+    pub kind: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub region_code: String,
+    pub id: Uuid,
+    pub kind: String,
+    pub domain: String,
+    pub name: String,
+    pub township_code: Option<String>,
+    pub grid_code: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub region_code: String,
+    pub id: Uuid,
+    pub name: String,
+    pub employment: String,
+    pub home_code: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTeamMember {
+    pub region_code: String,
+    pub grid_code: String,
+    pub person_id: Uuid,
+    pub role: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPartyOrg {
+    pub region_code: String,
+    pub id: Uuid,
+    pub level: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+    pub node_code: String,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct DepartmentRow {
+    pub id: Uuid,
+    pub region_code: String,
+    pub kind: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct UnitRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub domain: String,
+    pub name: String,
+    pub township_code: Option<String>,
+    pub grid_code: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct TeamMemberRow {
+    pub person_id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub employment: String,
+}
+
+/// Everything the demo or an import of organisations writes, in one transaction.
+#[derive(Debug, Default)]
+pub struct OrgBatch {
+    pub departments: Vec<NewDepartment>,
+    pub units: Vec<NewUnit>,
+    pub people: Vec<NewPerson>,
+    pub team_members: Vec<NewTeamMember>,
+    pub party_orgs: Vec<NewPartyOrg>,
+}
+
+impl crate::Store {
+    pub async fn insert_org_batch(&self, batch: &OrgBatch) -> Result<(), StoreError> {
+        let at = now();
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // Parents before children: a department's parent is always earlier in the list.
+            for chunk in batch.departments.chunks(BATCH) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO departments (id, region_code, kind, name, parent_id, created_at) ",
+                );
+                q.push_values(chunk, |mut b, d| {
+                    b.push_bind(d.id)
+                        .push_bind(d.region_code.clone())
+                        .push_bind(d.kind.clone())
+                        .push_bind(d.name.clone())
+                        .push_bind(d.parent_id)
+                        .push_bind(at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.units.chunks(BATCH) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO units (region_code, id, kind, domain, name, township_code, grid_code, lon, lat, address, created_at) ",
+                );
+                q.push_values(chunk, |mut b, u| {
+                    b.push_bind(u.region_code.clone())
+                        .push_bind(u.id)
+                        .push_bind(u.kind.clone())
+                        .push_bind(u.domain.clone())
+                        .push_bind(u.name.clone())
+                        .push_bind(u.township_code.clone())
+                        .push_bind(u.grid_code.clone())
+                        .push_bind(u.lon)
+                        .push_bind(u.lat)
+                        .push_bind(u.address.clone())
+                        .push_bind(at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.people.chunks(BATCH) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO people (region_code, id, name, employment, home_code, created_at) ",
+                );
+                q.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.region_code.clone())
+                        .push_bind(p.id)
+                        .push_bind(p.name.clone())
+                        .push_bind(p.employment.clone())
+                        .push_bind(p.home_code.clone())
+                        .push_bind(at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.team_members.chunks(BATCH) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO grid_team_members (region_code, grid_code, person_id, role) ",
+                );
+                q.push_values(chunk, |mut b, m| {
+                    b.push_bind(m.region_code.clone())
+                        .push_bind(m.grid_code.clone())
+                        .push_bind(m.person_id)
+                        .push_bind(m.role.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.party_orgs.chunks(BATCH) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO party_orgs (region_code, id, level, name, parent_id, node_code) ",
+                );
+                q.push_values(chunk, |mut b, o| {
+                    b.push_bind(o.region_code.clone())
+                        .push_bind(o.id)
+                        .push_bind(o.level.clone())
+                        .push_bind(o.name.clone())
+                        .push_bind(o.parent_id)
+                        .push_bind(o.node_code.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// The departments serving a region or any region above it (a county's departments serve its
+    /// townships too), in a stable order.
+    pub async fn departments_serving(
+        &self,
+        region_codes: &[String],
+    ) -> Result<Vec<DepartmentRow>, StoreError> {
+        let mut out = Vec::new();
+        for code in region_codes {
+            let rows: Vec<DepartmentRow> = on_db!(self, |p| {
+                sqlx::query_as(
+                "SELECT id, region_code, kind, name, parent_id FROM departments WHERE region_code = $1 ORDER BY kind, name"
+            )
+            .bind(code)
+            .fetch_all(p)
+            .await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    pub async fn department_count(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = on_db!(self, |p| sqlx::query_as("SELECT COUNT(*) FROM departments")
+            .fetch_one(p)
+            .await)?;
+        Ok(n)
+    }
+
+    /// Units in a grid.
+    pub async fn units_in_grid(&self, grid_code: &str) -> Result<Vec<UnitRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, kind, domain, name, township_code, grid_code, lon, lat, address FROM units WHERE grid_code = $1 ORDER BY kind, name"
+        )
+        .bind(grid_code)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Count of units by kind at or below a township/county/city prefix.
+    pub async fn unit_counts(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let (lo, hi) = (prefix.to_string(), format!("{prefix}:"));
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM units WHERE (township_code >= $1 AND township_code < $2) \
+             OR (township_code IS NULL AND region_code >= $1 AND region_code < $2) GROUP BY kind ORDER BY kind"
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// The "1+4+X" team of a grid.
+    pub async fn grid_team(&self, grid_code: &str) -> Result<Vec<TeamMemberRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(
+            "SELECT m.person_id, pe.name, m.role, pe.employment FROM grid_team_members m \
+             JOIN people pe ON pe.region_code = m.region_code AND pe.id = m.person_id \
+             WHERE m.grid_code = $1 ORDER BY m.role, pe.name"
+        )
+        .bind(grid_code)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Party organisations by level at or below a prefix of node codes.
+    pub async fn party_org_counts(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let (lo, hi) = (prefix.to_string(), format!("{prefix}:"));
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT level, COUNT(*) FROM party_orgs WHERE node_code >= $1 AND node_code < $2 GROUP BY level ORDER BY level"
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+}

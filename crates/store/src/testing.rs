@@ -1,0 +1,154 @@
+//! Throw-away databases for tests, on either backend. Every storage test runs twice: on a fresh
+//! SQLite file and on a fresh PostgreSQL database created on the server named by
+//! `WANGGE_TEST_PG_URL` (default: the local server's `test` database as `postgres`). A test that
+//! cannot reach PostgreSQL fails loudly; it never skips.
+
+use crate::Store;
+use std::path::PathBuf;
+
+pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestDb {
+    pub store: Store,
+    /// The URL to reach this database from another process (the binary under test).
+    pub url: String,
+    /// A scratch directory owned by the test (the SQLite file lives here).
+    pub dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("WANGGE_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_ADMIN_URL.to_string())
+}
+
+/// A fresh scratch directory under the system temp dir.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wangge-test-{tag}-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base
+        .rfind('/')
+        .filter(|&i| i > base.find("://").map_or(0, |s| s + 2))
+        .unwrap_or(base.len());
+    format!("{}/{db}{query}", &base[..cut])
+}
+
+impl TestDb {
+    pub async fn open(backend: TestBackend) -> TestDb {
+        let dir = scratch_dir("db");
+        match backend {
+            TestBackend::Sqlite => {
+                let store = Store::open(None, &dir).await.expect("open sqlite");
+                let url = format!("sqlite:{}", dir.join(crate::db::SQLITE_FILE).display());
+                TestDb {
+                    store,
+                    url,
+                    dir,
+                    pg_name: None,
+                }
+            }
+            TestBackend::Postgres => {
+                let admin_url = pg_admin_url();
+                let admin = Store::open_postgres(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL is required for the tests and could not be reached at {admin_url}: {e}. Run ./scripts/test, which starts it.")
+                });
+                let name = format!("wangge_t_{}", uuid::Uuid::now_v7().simple());
+                admin
+                    .execute_admin(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let url = with_database(&admin_url, &name);
+                let store = Store::open(Some(&url), &dir)
+                    .await
+                    .expect("open test database");
+                TestDb {
+                    store,
+                    url,
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// Drops the database and the scratch directory.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some(name) = self.pg_name {
+            if let Ok(admin) = Store::open_postgres(&pg_admin_url()).await {
+                let _ = admin
+                    .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                admin.close().await;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Store {
+    /// Runs one administrative statement built by the test harness (never from user input).
+    pub async fn execute_admin(&self, sql: &str) -> Result<(), crate::StoreError> {
+        crate::on_db!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+/// Declares a test twice, once per backend: `both_backends!(name)` runs `name(TestBackend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::testing::TestBackend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::testing::TestBackend::Postgres).await
+                }
+            )+
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_swapped() {
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://h/test?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+        assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
+    }
+}
