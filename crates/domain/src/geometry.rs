@@ -328,7 +328,8 @@ mod tests {
 
     #[test]
     fn each_defect_is_named() {
-        let cases: Vec<(Value, fn(&GeometryProblem) -> bool)> = vec![
+        type Expect = fn(&GeometryProblem) -> bool;
+        let cases: Vec<(Value, Expect)> = vec![
             (
                 json!({"type": "Point", "coordinates": [1, 2]}),
                 |p| matches!(p, GeometryProblem::NotPolygon(t) if t == "Point"),

@@ -205,13 +205,13 @@ pub fn read_feature(index: usize, feature: &Value) -> Result<Item, Vec<Problem>>
             }
         },
     };
-    if let (Some(c), Some(p)) = (&code, &parent) {
-        if !c.as_str().starts_with(p.prefix()) || c.parent().as_ref() != Some(p) {
-            fail(format!(
-                "代码 {c} 不以上级代码 {p} 的有效前缀 {} 开头，或不是其直接下级",
-                p.prefix()
-            ));
-        }
+    if let (Some(c), Some(p)) = (&code, &parent)
+        && (!c.as_str().starts_with(p.prefix()) || c.parent().as_ref() != Some(p))
+    {
+        fail(format!(
+            "代码 {c} 不以上级代码 {p} 的有效前缀 {} 开头，或不是其直接下级",
+            p.prefix()
+        ));
     }
     match (problems.is_empty(), code, name) {
         (true, Some(code), Some(name)) => Ok(Item::Region(Region {
@@ -398,7 +398,7 @@ pub fn check_collection(
     }
 
     if !problems.is_empty() {
-        problems.sort_by(|a, b| a.index.cmp(&b.index));
+        problems.sort_by_key(|p| p.index);
         return Err(problems);
     }
     let mut plan = Plan::default();

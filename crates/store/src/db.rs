@@ -3,7 +3,7 @@
 use crate::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -101,6 +101,24 @@ impl Store {
             reason: e.to_string(),
         };
         let options = PgConnectOptions::from_str(url).map_err(connect_err)?;
+        // One direct connection first: a pool only says "timed out", this says why.
+        let probe = tokio_timeout(
+            Duration::from_secs(10),
+            PgConnection::connect_with(&options),
+        )
+        .await;
+        match probe {
+            Some(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Some(Err(e)) => return Err(connect_err(e)),
+            None => {
+                return Err(StoreError::Connect {
+                    target: redact(url),
+                    reason: "连接超时（10 秒）".into(),
+                });
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
@@ -216,6 +234,11 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Awaits a future for at most `limit`; `None` when it ran out of time.
+async fn tokio_timeout<F: std::future::Future>(limit: Duration, f: F) -> Option<F::Output> {
+    tokio::time::timeout(limit, f).await.ok()
 }
 
 #[cfg(test)]

@@ -473,3 +473,16 @@ impl crate::Store {
         Ok(n)
     }
 }
+
+impl crate::Store {
+    /// The roots of the tree (regions without a parent), for the landing page.
+    pub async fn regions_top(&self) -> Result<Vec<RegionRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT code, level, kind, name, parent_code, NULL AS geometry, area_m2 FROM regions WHERE parent_code IS NULL ORDER BY code"
+        )
+        .fetch_all(p)
+        .await
+        })?)
+    }
+}

@@ -91,13 +91,13 @@ impl TestDb {
     /// Drops the database and the scratch directory.
     pub async fn finish(self) {
         self.store.close().await;
-        if let Some(name) = self.pg_name {
-            if let Ok(admin) = Store::open_postgres(&pg_admin_url()).await {
-                let _ = admin
-                    .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-                admin.close().await;
-            }
+        if let Some(name) = self.pg_name
+            && let Ok(admin) = Store::open_postgres(&pg_admin_url()).await
+        {
+            let _ = admin
+                .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            admin.close().await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -1,1 +1,35 @@
+//! The HTTP surface of Wangge. Each area owns its router (`regions`, `locate`, `home`); `app`
+//! puts them together with the layers every request passes through. Handlers are thin: they
+//! parse, call the store or the domain, and shape JSON.
 
+mod error;
+mod home;
+mod locate;
+mod regions;
+mod state;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, AtlasHandle};
+
+use axum::Router;
+use axum::http::StatusCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// Requests carry little for now; imports go through the CLI.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(home::router())
+        .merge(regions::router())
+        .merge(locate::router())
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "没有这个地址")
+        })
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,215 @@
+use super::*;
+use geo::Area;
+use std::collections::HashMap;
+use wangge_domain::import::{ImportOptions, Item, check_collection};
+use wangge_domain::region::RegionKind;
+
+fn city() -> &'static DemoCity {
+    static CITY: std::sync::OnceLock<DemoCity> = std::sync::OnceLock::new();
+    CITY.get_or_init(|| generate(2026))
+}
+
+#[test]
+fn the_article_numbers_hold() {
+    let c = city();
+    let count = |level: Level| c.regions.iter().filter(|r| r.level == level).count();
+    assert_eq!(count(Level::City), 1);
+    assert_eq!(count(Level::County), 3);
+    assert_eq!(count(Level::Township), 36);
+    let kinds = |k: RegionKind| {
+        c.regions
+            .iter()
+            .filter(|r| r.level == Level::Community && r.code.kind() == k)
+            .count()
+    };
+    assert_eq!(kinds(RegionKind::Community), 122);
+    assert_eq!(kinds(RegionKind::Village), 195);
+    assert_eq!(c.grids.len(), GRID_TOTAL);
+    let full_time: HashSet<_> = c
+        .org
+        .people
+        .iter()
+        .filter(|p| p.employment == "full_time")
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(full_time.len(), FULL_TIME_WORKERS);
+    let serving: HashSet<_> = c
+        .org
+        .team_members
+        .iter()
+        .filter(|m| m.role == "grid_worker" && full_time.contains(&m.person_id))
+        .map(|m| m.person_id)
+        .collect();
+    assert_eq!(
+        serving.len(),
+        FULL_TIME_WORKERS,
+        "every full-time worker serves a grid"
+    );
+    let units = |k: &str| c.org.units.iter().filter(|u| u.kind == k).count();
+    assert_eq!(units("governance_centre"), 36);
+    assert_eq!(
+        units("legal_service_centre")
+            + units("legal_service_station")
+            + units("legal_service_room"),
+        LEGAL_SERVICE_TOTAL
+    );
+    for kind in [
+        "school",
+        "enterprise",
+        "social_organisation",
+        "market",
+        "religious_venue",
+    ] {
+        assert!(units(kind) > 0, "no {kind}");
+    }
+    let dedicated = c
+        .grids
+        .iter()
+        .filter(|g| g.grid_type == GridType::Dedicated)
+        .count();
+    assert!(
+        (20..300).contains(&dedicated),
+        "{dedicated} dedicated grids"
+    );
+}
+
+#[test]
+fn every_grid_has_a_full_team() {
+    let c = city();
+    let mut roles: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for m in &c.org.team_members {
+        roles
+            .entry(m.grid_code.as_str())
+            .or_default()
+            .insert(m.role.as_str());
+    }
+    assert_eq!(roles.len(), GRID_TOTAL);
+    for (grid, r) in roles {
+        for want in TeamRole::ALL {
+            assert!(
+                r.contains(want.as_str()),
+                "grid {grid} lacks a {}",
+                want.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn team_members_are_people_of_the_same_county() {
+    // Storage joins members to people by (county, id): a person serving another county's grid
+    // would vanish from that grid's team.
+    let c = city();
+    let county_of: HashMap<_, _> = c
+        .org
+        .people
+        .iter()
+        .map(|p| (p.id, p.region_code.as_str()))
+        .collect();
+    for m in &c.org.team_members {
+        assert_eq!(
+            county_of[&m.person_id], m.region_code,
+            "{} in {}",
+            m.role, m.grid_code
+        );
+        assert!(m.grid_code.starts_with(&m.region_code[..6]));
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_city() {
+    let a = generate(99);
+    let b = generate(99);
+    let c = generate(100);
+    let key = |d: &DemoCity| {
+        (
+            d.regions.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+            d.grids
+                .iter()
+                .map(|g| format!("{}{:?}", g.name, g.shape))
+                .collect::<Vec<_>>(),
+            d.org
+                .people
+                .iter()
+                .map(|p| (p.id, p.name.clone()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert!(key(&a) == key(&b));
+    assert!(key(&a) != key(&c));
+}
+
+#[test]
+fn grids_tile_each_community_and_pass_the_import_checks() {
+    let c = city();
+    let mut area_by_community: HashMap<String, f64> = HashMap::new();
+    for g in &c.grids {
+        *area_by_community
+            .entry(g.code.community().as_str().to_string())
+            .or_default() += g.shape.unsigned_area();
+    }
+    for r in c.regions.iter().filter(|r| r.level == Level::Community) {
+        let want = r.shape.as_ref().unwrap().unsigned_area();
+        let got = area_by_community[r.code.as_str()];
+        assert!(
+            (got - want).abs() / want < 1e-9,
+            "{}: grids cover {got}, community {want}",
+            r.code
+        );
+    }
+    let items: Vec<(usize, Item)> = c
+        .regions
+        .iter()
+        .cloned()
+        .map(Item::Region)
+        .chain(c.grids.iter().cloned().map(Item::Grid))
+        .enumerate()
+        .collect();
+    let plan = check_collection(
+        items,
+        vec![],
+        &[],
+        &[],
+        ImportOptions::default(),
+        &mut |_, _, _| {},
+    );
+    assert!(
+        plan.is_ok(),
+        "{:?}",
+        plan.err()
+            .map(|p| p.into_iter().take(5).collect::<Vec<_>>())
+    );
+}
+
+#[test]
+fn units_are_located_in_their_grids_and_the_city_box() {
+    let c = city();
+    let atlas = Atlas::build(c.regions.clone(), c.grids.clone());
+    for u in &c.org.units {
+        let (lon, lat) = (u.lon.unwrap(), u.lat.unwrap());
+        assert!(
+            (106.2..=106.8).contains(&lon) && (38.7..=39.3).contains(&lat),
+            "{}",
+            u.name
+        );
+        assert!(u.grid_code.is_some(), "{} has no grid", u.name);
+    }
+    for g in c.grids.iter().step_by(7) {
+        let p = g.shape.centroid().unwrap();
+        assert_eq!(atlas.grid_code_at(p.x(), p.y()), Some(&g.code));
+        let loc = atlas.locate(p.x(), p.y()).unwrap();
+        assert_eq!(loc.path.len(), 4);
+        assert_eq!(loc.path[0].code, CITY_CODE);
+    }
+}
+
+#[test]
+fn apportion_is_exact() {
+    assert_eq!(apportion(10, &[1.0, 1.0, 1.0], 1).iter().sum::<usize>(), 10);
+    assert_eq!(
+        apportion(2001, &[2.0, 1.0, 0.5, 3.0], 2)
+            .iter()
+            .sum::<usize>(),
+        2001
+    );
+}
