@@ -69,11 +69,16 @@ pub async fn serve(store: Store, listen: &str) -> Result<()> {
         .await
         .with_context(|| format!("无法监听地址 {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("网格 Wangge 已启动：http://{addr}/");
-    println!("  区划接口：http://{addr}/api/v1/regions/640200000000");
-    println!("  网格定位：http://{addr}/api/v1/locate?lon=106.39&lat=39.01");
-    println!("  健康检查：http://{addr}/healthz");
-    println!("按 Ctrl-C 停止。");
+    // Written without println!: a closed stdout (a supervisor that stopped reading) must not
+    // bring the server down.
+    let banner = format!(
+        "网格 Wangge 已启动：http://{addr}/\n  区划接口：http://{addr}/api/v1/regions/640200000000\n           网格定位：http://{addr}/api/v1/locate?lon=106.39&lat=39.01\n  健康检查：http://{addr}/healthz\n按 Ctrl-C 停止。\n"
+    );
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    }
     axum::serve(listener, wangge_web::app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
