@@ -13,21 +13,43 @@ fn main() -> std::io::Result<()> {
     let (cw, ch) = (0.004, 0.004);
     write!(w, r#"{{"type":"FeatureCollection","features":["#)?;
     let mut first = true;
-    let mut feature = |w: &mut std::io::BufWriter<std::fs::File>, props: String, geom: String| -> std::io::Result<()> {
+    let mut feature = |w: &mut std::io::BufWriter<std::fs::File>,
+                       props: String,
+                       geom: String|
+     -> std::io::Result<()> {
         if !first {
             w.write_all(b",\n")?;
         }
         first = false;
-        write!(w, r#"{{"type":"Feature","properties":{props},"geometry":{geom}}}"#)
+        write!(
+            w,
+            r#"{{"type":"Feature","properties":{props},"geometry":{geom}}}"#
+        )
     };
-    feature(&mut w, r#"{"code":"640100000000","name":"省会市","level":"city"}"#.into(), "null".into())?;
+    feature(
+        &mut w,
+        r#"{"code":"640100000000","name":"省会市","level":"city"}"#.into(),
+        "null".into(),
+    )?;
     let mut made = 0;
     'outer: for county in 1..=20 {
         let kcode = format!("6401{county:02}");
-        feature(&mut w, format!(r#"{{"code":"{kcode}000000","name":"第{county}区","level":"county","parent_code":"640100000000"}}"#), "null".into())?;
+        feature(
+            &mut w,
+            format!(
+                r#"{{"code":"{kcode}000000","name":"第{county}区","level":"county","parent_code":"640100000000"}}"#
+            ),
+            "null".into(),
+        )?;
         for town in 1..=50 {
             let tcode = format!("{kcode}{town:03}");
-            feature(&mut w, format!(r#"{{"code":"{tcode}000","name":"第{town}街道","level":"township","parent_code":"{kcode}000000"}}"#), "null".into())?;
+            feature(
+                &mut w,
+                format!(
+                    r#"{{"code":"{tcode}000","name":"第{town}街道","level":"township","parent_code":"{kcode}000000"}}"#
+                ),
+                "null".into(),
+            )?;
             for c in 1..=communities_per_township {
                 if made >= grids {
                     break 'outer;
@@ -39,12 +61,36 @@ fn main() -> std::io::Result<()> {
                 let (x1, y1) = (x0 + cw, y0 + ch);
                 let split = x0 + cw * (0.35 + 0.3 * ((k * 7919) % 100) as f64 / 100.0);
                 let split_top = x0 + cw * (0.35 + 0.3 * ((k * 104_729) % 100) as f64 / 100.0);
-                let rect = format!(r#"{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}"#);
-                feature(&mut w, format!(r#"{{"code":"{ccode}","name":"第{c}社区","level":"community","parent_code":"{tcode}000"}}"#), rect)?;
-                let west = format!(r#"{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{split},{y0}],[{split_top},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}"#);
-                let east = format!(r#"{{"type":"Polygon","coordinates":[[[{split},{y0}],[{x1},{y0}],[{x1},{y1}],[{split_top},{y1}],[{split},{y0}]]]}}"#);
-                feature(&mut w, format!(r#"{{"code":"{ccode}001","name":"第1网格","level":"grid","parent_code":"{ccode}","grid_type":"basic"}}"#), west)?;
-                feature(&mut w, format!(r#"{{"code":"{ccode}002","name":"第2网格","level":"grid","parent_code":"{ccode}","grid_type":"basic"}}"#), east)?;
+                let rect = format!(
+                    r#"{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}"#
+                );
+                feature(
+                    &mut w,
+                    format!(
+                        r#"{{"code":"{ccode}","name":"第{c}社区","level":"community","parent_code":"{tcode}000"}}"#
+                    ),
+                    rect,
+                )?;
+                let west = format!(
+                    r#"{{"type":"Polygon","coordinates":[[[{x0},{y0}],[{split},{y0}],[{split_top},{y1}],[{x0},{y1}],[{x0},{y0}]]]}}"#
+                );
+                let east = format!(
+                    r#"{{"type":"Polygon","coordinates":[[[{split},{y0}],[{x1},{y0}],[{x1},{y1}],[{split_top},{y1}],[{split},{y0}]]]}}"#
+                );
+                feature(
+                    &mut w,
+                    format!(
+                        r#"{{"code":"{ccode}001","name":"第1网格","level":"grid","parent_code":"{ccode}","grid_type":"basic"}}"#
+                    ),
+                    west,
+                )?;
+                feature(
+                    &mut w,
+                    format!(
+                        r#"{{"code":"{ccode}002","name":"第2网格","level":"grid","parent_code":"{ccode}","grid_type":"basic"}}"#
+                    ),
+                    east,
+                )?;
                 made += 2;
             }
         }

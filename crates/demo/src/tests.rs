@@ -213,3 +213,53 @@ fn apportion_is_exact() {
         2001
     );
 }
+
+/// The R-tree gives exactly the brute-force answer everywhere, including on shared borders and
+/// corners, where the smaller grid code must win whatever order the index visits pieces in.
+#[test]
+fn atlas_matches_brute_force_on_borders_and_inside() {
+    use wangge_domain::atlas::brute_force_grid_at;
+    let c = city();
+    let atlas = Atlas::build(c.regions.clone(), c.grids.clone());
+    let mut sorted = c.grids.clone();
+    sorted.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut rng = Rng::new(11);
+    let mut points: Vec<(f64, f64)> = (0..3000)
+        .map(|_| (rng.range(106.19, 106.81), rng.range(38.69, 39.31)))
+        .collect();
+    // Every vertex of every 5th grid lies on a border shared with one to three others.
+    for g in sorted.iter().step_by(5) {
+        for p in g.shape.0[0].exterior().0.iter() {
+            points.push((p.x, p.y));
+        }
+    }
+    let mut on_border = 0;
+    for (x, y) in points {
+        let fast = atlas.grid_index_at(x, y);
+        let slow = brute_force_grid_at(&sorted, x, y);
+        assert_eq!(fast, slow, "({x}, {y})");
+        if let Some(i) = fast {
+            let holders = sorted
+                .iter()
+                .filter(|g| {
+                    use geo::coordinate_position::{CoordPos, CoordinatePosition};
+                    g.shape.coordinate_position(&geo::Coord { x, y }) != CoordPos::Outside
+                })
+                .count();
+            if holders > 1 {
+                on_border += 1;
+                assert!(
+                    sorted.iter().take(i).all(|g| {
+                        use geo::coordinate_position::{CoordPos, CoordinatePosition};
+                        g.shape.coordinate_position(&geo::Coord { x, y }) == CoordPos::Outside
+                    }),
+                    "a smaller code also holds ({x}, {y})"
+                );
+            }
+        }
+    }
+    assert!(
+        on_border > 500,
+        "only {on_border} border points were exercised"
+    );
+}
