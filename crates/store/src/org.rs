@@ -223,13 +223,13 @@ impl crate::Store {
         })?)
     }
 
-    /// Count of units by kind at or below a township/county/city prefix.
+    /// Count of units by kind at or below a region (by the most precise place a unit has).
     pub async fn unit_counts(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
         let (lo, hi) = (prefix.to_string(), format!("{prefix}:"));
         Ok(on_db!(self, |p| {
             sqlx::query_as(
-            "SELECT kind, COUNT(*) FROM units WHERE (township_code >= $1 AND township_code < $2) \
-             OR (township_code IS NULL AND region_code >= $1 AND region_code < $2) GROUP BY kind ORDER BY kind"
+            "SELECT kind, COUNT(*) FROM units WHERE COALESCE(grid_code, township_code, region_code) >= $1 \
+             AND COALESCE(grid_code, township_code, region_code) < $2 GROUP BY kind ORDER BY kind"
         )
         .bind(&lo)
         .bind(&hi)

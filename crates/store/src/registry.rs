@@ -85,6 +85,12 @@ pub struct RegionSummary {
     pub area_m2: Option<f64>,
     pub children: Vec<ChildSummary>,
     pub counts: RegionCounts,
+    /// Units at or below the region, by kind (schools, enterprises, centres, …).
+    pub units_by_kind: std::collections::BTreeMap<String, i64>,
+    /// Party organisations at or below the region, by level of the five-level organisation.
+    pub party_organisations: std::collections::BTreeMap<String, i64>,
+    /// Departments based at this region (a county's bureaus, a township's stations and offices).
+    pub departments: Vec<crate::DepartmentRow>,
 }
 
 fn region_from_row(r: RegionRow) -> Result<Region, StoreError> {
@@ -334,6 +340,15 @@ impl crate::Store {
             })
             .collect();
         let counts = self.counts_within(code).await?;
+        let units_by_kind = self.unit_counts(code.prefix()).await?.into_iter().collect();
+        let party_organisations = self
+            .party_org_counts(code.prefix())
+            .await?
+            .into_iter()
+            .collect();
+        let departments = self
+            .departments_serving(&[code.as_str().to_string()])
+            .await?;
         Ok(Some(RegionSummary {
             code: row.code,
             name: row.name,
@@ -343,6 +358,9 @@ impl crate::Store {
             area_m2: row.area_m2,
             children,
             counts,
+            units_by_kind,
+            party_organisations,
+            departments,
         }))
     }
 
@@ -381,7 +399,8 @@ impl crate::Store {
         })?;
         let (units,): (i64,) = on_db!(self, |p| {
             sqlx::query_as(
-            "SELECT COUNT(*) FROM units WHERE township_code >= $1 AND township_code < $2 OR (township_code IS NULL AND region_code >= $1 AND region_code < $2)"
+            "SELECT COUNT(*) FROM units WHERE COALESCE(grid_code, township_code, region_code) >= $1 \
+             AND COALESCE(grid_code, township_code, region_code) < $2"
         )
         .bind(&lo)
         .bind(&hi)

@@ -211,6 +211,23 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
         "one worker serving two grids counts once"
     );
     assert_eq!(counts.units, 1);
+    let community = s
+        .counts_within(&RegionCode::parse("640202001001").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        community.units, 1,
+        "a unit counts in its community, found through its grid"
+    );
+    let village = s
+        .counts_within(&RegionCode::parse("640202001201").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(village.units, 0);
+    assert_eq!(
+        s.unit_counts("640202").await.unwrap(),
+        vec![("school".to_string(), 1)]
+    );
     let deps = s
         .departments_serving(&["640202000000".into(), "640202001000".into()])
         .await

@@ -79,8 +79,47 @@ async fn the_tree_answers_the_article_counts(backend: TestBackend) {
         .sum();
     assert_eq!(child_grids, 2001);
 
+    assert_eq!(city["units_by_kind"]["governance_centre"], 36);
+    let legal: i64 = [
+        "legal_service_centre",
+        "legal_service_station",
+        "legal_service_room",
+    ]
+    .iter()
+    .map(|k| city["units_by_kind"][k].as_i64().unwrap())
+    .sum();
+    assert_eq!(legal, 352);
+    assert_eq!(city["party_organisations"]["street_committee"], 36);
+    assert_eq!(city["party_organisations"]["grid_branch"], 2001);
+
     let (s, county) = get(&state, "/api/v1/regions/640202000000").await;
     assert_eq!(s, StatusCode::OK);
+    let kinds: Vec<&str> = county["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "public_security",
+        "justice",
+        "urban_management",
+        "court",
+        "petitions",
+    ] {
+        assert!(kinds.contains(&k), "{kinds:?}");
+    }
+    let (_, township) = get(&state, "/api/v1/regions/640202001000").await;
+    let kinds: Vec<&str> = township["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"police_station") && kinds.contains(&"judicial_office"),
+        "{kinds:?}"
+    );
     assert_eq!(county["parent"]["code"], "640200000000");
     assert_eq!(county["children"].as_array().unwrap().len(), 10);
 
