@@ -28,6 +28,117 @@ pub struct DemoCity {
     pub regions: Vec<Region>,
     pub grids: Vec<Grid>,
     pub org: OrgBatch,
+    /// Generated ID-card and mobile numbers of the people, in clear: the writer encrypts them
+    /// into `org.people` (see [`PersonalIds`]). They are valid in form and belong to no one.
+    pub personal: Vec<PersonalIds>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonalIds {
+    pub person: Uuid,
+    pub id_number: String,
+    pub phone: String,
+}
+
+/// A demo login: one per role, at a realistic place in the city.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub role: &'static str,
+    /// A region or grid code, or a department id.
+    pub scope: String,
+    pub place: String,
+}
+
+/// The demo's accounts, one for each role.
+pub fn demo_accounts(city: &DemoCity) -> Vec<DemoAccount> {
+    let name_of = |code: &str| {
+        city.regions
+            .iter()
+            .find(|r| r.code.as_str() == code)
+            .map_or(String::new(), |r| r.name.clone())
+    };
+    let grid = &city.grids[0];
+    let community = grid.code.community();
+    let township = community.parent().expect("township");
+    let county = township.parent().expect("county");
+    let department = |kind: &str, region: &str| {
+        city.org
+            .departments
+            .iter()
+            .find(|d| d.kind == kind && d.region_code == region)
+            .map(|d| (d.id.to_string(), d.name.clone()))
+            .unwrap_or_default()
+    };
+    let (station, station_name) = department("police_station", township.as_str());
+    let (justice, justice_name) = department("justice", county.as_str());
+    let place = |code: &str| (code.to_string(), name_of(code));
+    let account = |username, display_name, role, (scope, place): (String, String)| DemoAccount {
+        username,
+        display_name,
+        role,
+        scope,
+        place,
+    };
+    vec![
+        account(
+            "wgy.zhang",
+            "张网格",
+            "grid_worker",
+            (grid.code.as_str().to_string(), grid.name.clone()),
+        ),
+        account(
+            "sq.li",
+            "李社区",
+            "community_staff",
+            place(community.as_str()),
+        ),
+        account(
+            "jd.wang",
+            "王调度",
+            "street_dispatcher",
+            place(township.as_str()),
+        ),
+        account("zh.zhao", "赵指挥", "command_centre", place(CITY_CODE)),
+        account(
+            "pcs.liu",
+            "刘民警",
+            "department_staff",
+            (station, station_name),
+        ),
+        account(
+            "sfj.chen",
+            "陈司法",
+            "department_staff",
+            (justice, justice_name),
+        ),
+        account("tj.sun", "孙调解", "mediator", place(township.as_str())),
+        account("ld.zhou", "周领导", "leader", place(CITY_CODE)),
+        account("xt.admin", "系统管理员", "system_admin", place(CITY_CODE)),
+        account("aq.admin", "安全管理员", "security_admin", place(CITY_CODE)),
+        account("sj.admin", "审计管理员", "audit_admin", place(CITY_CODE)),
+    ]
+}
+
+fn id_number(rng: &mut Rng, county: &str) -> String {
+    let year = 1960 + rng.below(45);
+    let month = 1 + rng.below(12);
+    let day = 1 + rng.below(28);
+    let first17 = format!(
+        "{}{year:04}{month:02}{day:02}{:03}",
+        &county[..6],
+        rng.below(1000)
+    );
+    let check = wangge_security::pii::id_check_char(&first17).expect("17 digits");
+    format!("{first17}{check}")
+}
+
+fn phone(rng: &mut Rng) -> String {
+    let head = *rng.pick(&[
+        "133", "135", "138", "139", "150", "151", "158", "177", "180", "186", "189",
+    ]);
+    format!("{head}{:08}", rng.below(100_000_000))
 }
 
 struct TownshipSpec {
@@ -742,6 +853,10 @@ pub fn generate(seed: u64) -> DemoCity {
             name: person_name(rng),
             employment: employment.as_str().into(),
             home_code: home.into(),
+            id_number_enc: None,
+            id_number_idx: None,
+            phone_enc: None,
+            phone_idx: None,
         });
         id
     };
@@ -898,10 +1013,38 @@ pub fn generate(seed: u64) -> DemoCity {
         }
     }
 
+    // Identifiers for the people who are not volunteers.
+    let mut id_rng = Rng::new(seed ^ 0x5151_5151);
+    let personal = org
+        .people
+        .iter()
+        .filter(|p| p.employment != Employment::Volunteer.as_str())
+        .map(|p| PersonalIds {
+            person: p.id,
+            id_number: id_number(&mut id_rng, &p.region_code),
+            phone: phone(&mut id_rng),
+        })
+        .collect();
+
     DemoCity {
         regions,
         grids,
         org,
+        personal,
+    }
+}
+
+/// Encrypts the people's identifiers into the batch, with their blind indexes.
+pub fn seal_personal_data(city: &mut DemoCity, keys: &wangge_security::crypto::KeyRing) {
+    let by_person: std::collections::HashMap<Uuid, &PersonalIds> =
+        city.personal.iter().map(|p| (p.person, p)).collect();
+    for p in &mut city.org.people {
+        if let Some(ids) = by_person.get(&p.id) {
+            p.id_number_enc = Some(keys.encrypt(&ids.id_number));
+            p.id_number_idx = Some(keys.blind_index("id_number", &ids.id_number));
+            p.phone_enc = Some(keys.encrypt(&ids.phone));
+            p.phone_idx = Some(keys.blind_index("phone", &ids.phone));
+        }
     }
 }
 

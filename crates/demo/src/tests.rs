@@ -263,3 +263,29 @@ fn atlas_matches_brute_force_on_borders_and_inside() {
         "only {on_border} border points were exercised"
     );
 }
+
+#[test]
+fn personal_identifiers_are_valid_and_accounts_cover_every_role() {
+    let c = city();
+    assert!(c.personal.len() > 1000);
+    for p in c.personal.iter().take(500) {
+        assert!(
+            wangge_security::pii::validate_id_number(&p.id_number).is_ok(),
+            "{}",
+            p.id_number
+        );
+        assert!(
+            wangge_security::pii::validate_mobile(&p.phone).is_ok(),
+            "{}",
+            p.phone
+        );
+    }
+    let accounts = demo_accounts(c);
+    let roles: HashSet<&str> = accounts.iter().map(|a| a.role).collect();
+    for r in wangge_domain::access::Role::ALL {
+        assert!(roles.contains(r.as_str()), "no demo account for {r}");
+    }
+    for a in &accounts {
+        assert!(!a.scope.is_empty() && !a.place.is_empty(), "{}", a.username);
+    }
+}

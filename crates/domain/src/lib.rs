@@ -1,6 +1,7 @@
 //! Wangge's domain core: the region tree and its codes, grid geometry, coordinate systems and the
 //! point-to-grid atlas. Plain Rust with no HTTP, SQL or clock, so it can be tested exhaustively.
 
+pub mod access;
 pub mod atlas;
 pub mod crs;
 pub mod geometry;

@@ -367,9 +367,47 @@ impl From<GridCode> for String {
     }
 }
 
+/// The `[low, high)` range of codes that start with a digit prefix, bounded by digits only so
+/// that it holds under any database collation (punctuation sorts differently in ICU and glibc
+/// locales than in byte order). Codes are at most 15 digits.
+pub fn code_range(prefix: &str) -> (String, String) {
+    let digits = prefix.as_bytes();
+    match digits.iter().rposition(|&b| b != b'9') {
+        Some(i) => {
+            let mut high = prefix[..i].to_string();
+            high.push((digits[i] + 1) as char);
+            (prefix.to_string(), high)
+        }
+        // Empty or all nines: nothing sorts after it but longer runs of nines.
+        None => (prefix.to_string(), "9".repeat(20)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_ranges_hold_exactly_the_prefix() {
+        assert_eq!(code_range("640202"), ("640202".into(), "640203".into()));
+        assert_eq!(code_range("640209"), ("640209".into(), "64021".into()));
+        assert_eq!(code_range(""), ("".into(), "9".repeat(20)));
+        for prefix in ["6402", "640209", "64020200", "640202001001", "6499", ""] {
+            let (lo, hi) = code_range(prefix);
+            for code in [
+                "640202001001",
+                "640202001001007",
+                "640209999999",
+                "640210000000",
+                "640201999999",
+                "649999999999999",
+                "650000000000",
+            ] {
+                let inside = code >= lo.as_str() && code < hi.as_str();
+                assert_eq!(inside, code.starts_with(prefix), "{code} in {prefix}");
+            }
+        }
+    }
 
     #[test]
     fn levels_follow_code_shape() {

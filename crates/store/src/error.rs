@@ -10,6 +10,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("数据库错误: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Conflict(String),
     #[error("数据库中的数据已损坏: {0}")]
     Corrupt(String),
 }

@@ -5,16 +5,20 @@
 //! arm is monomorphic. Only DDL differs, in `migrations/{sqlite,postgres}`, both embedded in the
 //! binary and applied at start. Handlers never see a dialect.
 
+mod access;
+mod audit;
 mod db;
 mod error;
 mod org;
 mod registry;
 pub mod testing;
 
+pub use access::{AccountRow, NewAccount, SessionRow, TokenRow};
+pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;
 pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
-    TeamMemberRow, UnitRow,
+    PersonRow, TeamMemberRow, UnitRow,
 };
 pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};

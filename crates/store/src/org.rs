@@ -6,6 +6,7 @@ use crate::{StoreError, on_db};
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder};
 use uuid::Uuid;
+use wangge_domain::access::Visibility;
 
 const BATCH: usize = 500;
 
@@ -39,6 +40,11 @@ pub struct NewPerson {
     pub name: String,
     pub employment: String,
     pub home_code: String,
+    /// SM4-GCM ciphertexts and HMAC-SM3 blind indexes; never the identifiers in clear.
+    pub id_number_enc: Option<String>,
+    pub id_number_idx: Option<String>,
+    pub phone_enc: Option<String>,
+    pub phone_idx: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +146,8 @@ impl crate::Store {
             }
             for chunk in batch.people.chunks(BATCH) {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO people (region_code, id, name, employment, home_code, created_at) ",
+                    "INSERT INTO people (region_code, id, name, employment, home_code, id_number_enc, id_number_idx, \
+                     phone_enc, phone_idx, created_at) ",
                 );
                 q.push_values(chunk, |mut b, p| {
                     b.push_bind(p.region_code.clone())
@@ -148,6 +155,10 @@ impl crate::Store {
                         .push_bind(p.name.clone())
                         .push_bind(p.employment.clone())
                         .push_bind(p.home_code.clone())
+                        .push_bind(p.id_number_enc.clone())
+                        .push_bind(p.id_number_idx.clone())
+                        .push_bind(p.phone_enc.clone())
+                        .push_bind(p.phone_idx.clone())
                         .push_bind(at);
                 });
                 q.build().execute(&mut *tx).await?;
@@ -211,8 +222,15 @@ impl crate::Store {
         Ok(n)
     }
 
-    /// Units in a grid.
-    pub async fn units_in_grid(&self, grid_code: &str) -> Result<Vec<UnitRow>, StoreError> {
+    /// Units in a grid the caller sees.
+    pub async fn units_in_grid(
+        &self,
+        vis: &Visibility,
+        grid_code: &str,
+    ) -> Result<Vec<UnitRow>, StoreError> {
+        if !vis.sees(grid_code) {
+            return Ok(Vec::new());
+        }
         Ok(on_db!(self, |p| {
             sqlx::query_as(
             "SELECT id, kind, domain, name, township_code, grid_code, lon, lat, address FROM units WHERE grid_code = $1 ORDER BY kind, name"
@@ -225,7 +243,7 @@ impl crate::Store {
 
     /// Count of units by kind at or below a region (by the most precise place a unit has).
     pub async fn unit_counts(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
-        let (lo, hi) = (prefix.to_string(), format!("{prefix}:"));
+        let (lo, hi) = wangge_domain::region::code_range(prefix);
         Ok(on_db!(self, |p| {
             sqlx::query_as(
             "SELECT kind, COUNT(*) FROM units WHERE COALESCE(grid_code, township_code, region_code) >= $1 \
@@ -238,8 +256,15 @@ impl crate::Store {
         })?)
     }
 
-    /// The "1+4+X" team of a grid.
-    pub async fn grid_team(&self, grid_code: &str) -> Result<Vec<TeamMemberRow>, StoreError> {
+    /// The "1+4+X" team of a grid the caller sees.
+    pub async fn grid_team(
+        &self,
+        vis: &Visibility,
+        grid_code: &str,
+    ) -> Result<Vec<TeamMemberRow>, StoreError> {
+        if !vis.sees(grid_code) {
+            return Ok(Vec::new());
+        }
         Ok(on_db!(self, |p| sqlx::query_as(
             "SELECT m.person_id, pe.name, m.role, pe.employment FROM grid_team_members m \
              JOIN people pe ON pe.region_code = m.region_code AND pe.id = m.person_id \
@@ -252,7 +277,7 @@ impl crate::Store {
 
     /// Party organisations by level at or below a prefix of node codes.
     pub async fn party_org_counts(&self, prefix: &str) -> Result<Vec<(String, i64)>, StoreError> {
-        let (lo, hi) = (prefix.to_string(), format!("{prefix}:"));
+        let (lo, hi) = wangge_domain::region::code_range(prefix);
         Ok(on_db!(self, |p| {
             sqlx::query_as(
             "SELECT level, COUNT(*) FROM party_orgs WHERE node_code >= $1 AND node_code < $2 GROUP BY level ORDER BY level"
@@ -262,5 +287,86 @@ impl crate::Store {
         .fetch_all(p)
         .await
         })?)
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PersonRow {
+    pub id: Uuid,
+    pub region_code: String,
+    pub name: String,
+    pub employment: String,
+    pub home_code: String,
+    pub id_number_enc: Option<String>,
+    pub phone_enc: Option<String>,
+}
+
+impl crate::Store {
+    /// A person the caller sees (by the place they belong to).
+    pub async fn person(
+        &self,
+        vis: &Visibility,
+        id: Uuid,
+    ) -> Result<Option<PersonRow>, StoreError> {
+        let row: Option<PersonRow> = on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, region_code, name, employment, home_code, id_number_enc, phone_enc FROM people WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await
+        })?;
+        Ok(row.filter(|r| vis.sees(&r.home_code)))
+    }
+
+    /// People found by the blind index of an identifier, within sight.
+    pub async fn people_by_index(
+        &self,
+        vis: &Visibility,
+        column_is_phone: bool,
+        index: &str,
+    ) -> Result<Vec<PersonRow>, StoreError> {
+        let rows: Vec<PersonRow> = if column_is_phone {
+            on_db!(self, |p| {
+                sqlx::query_as(
+                "SELECT id, region_code, name, employment, home_code, id_number_enc, phone_enc FROM people WHERE phone_idx = $1"
+            )
+            .bind(index)
+            .fetch_all(p)
+            .await
+            })?
+        } else {
+            on_db!(self, |p| {
+                sqlx::query_as(
+                "SELECT id, region_code, name, employment, home_code, id_number_enc, phone_enc FROM people WHERE id_number_idx = $1"
+            )
+            .bind(index)
+            .fetch_all(p)
+            .await
+            })?
+        };
+        Ok(rows
+            .into_iter()
+            .filter(|r| vis.sees(&r.home_code))
+            .collect())
+    }
+
+    pub async fn department(&self, id: Uuid) -> Result<Option<DepartmentRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(
+            "SELECT id, region_code, kind, name, parent_id FROM departments WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    pub async fn grid_exists(&self, code: &str) -> Result<bool, StoreError> {
+        let n: Option<(String,)> = on_db!(self, |p| sqlx::query_as(
+            "SELECT code FROM grids WHERE code = $1"
+        )
+        .bind(code)
+        .fetch_optional(p)
+        .await)?;
+        Ok(n.is_some())
     }
 }

@@ -1,13 +1,14 @@
 //! The region tree and the grids: writing an import plan, loading the atlas, and the read queries
 //! behind the tree endpoints.
 //!
-//! Descendants of a region are found by code range (`code >= prefix AND code < prefix || ':'`,
-//! ':' sorting right after '9'), which uses the primary-key index on both backends.
+//! Descendants of a region are found by a digits-only code range (see `code_range`), which uses
+//! the primary-key index on both backends and holds under any collation.
 
 use crate::{StoreError, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder};
+use wangge_domain::access::Visibility;
 use wangge_domain::geometry::{parse_geometry, to_geojson};
 use wangge_domain::import::Plan;
 use wangge_domain::model::{area_m2, bbox};
@@ -22,7 +23,7 @@ pub(crate) fn now() -> DateTime<Utc> {
 }
 
 fn range(prefix: &str) -> (String, String) {
-    (prefix.to_string(), format!("{prefix}:"))
+    wangge_domain::region::code_range(prefix)
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -286,15 +287,20 @@ impl crate::Store {
         })?)
     }
 
-    /// A region with its parent, children (each with its grid count) and the counts below it.
+    /// A region with its parent, children (each with its grid count) and the counts below it;
+    /// `None` when it does not exist or lies outside what the caller may see.
     pub async fn region_summary(
         &self,
+        vis: &Visibility,
         code: &RegionCode,
     ) -> Result<Option<RegionSummary>, StoreError> {
+        if !vis.sees(code.as_str()) {
+            return Ok(None);
+        }
         let Some(row) = self.region(code.as_str()).await? else {
             return Ok(None);
         };
-        let parent = match &row.parent_code {
+        let parent = match row.parent_code.as_ref().filter(|p| vis.sees(p)) {
             Some(p) => self.region(p).await?.map(|r| ChildSummary {
                 code: r.code,
                 name: r.name,
@@ -445,7 +451,14 @@ impl crate::Store {
         Ok(c)
     }
 
-    pub async fn grid_feature(&self, code: &GridCode) -> Result<Option<GridFeature>, StoreError> {
+    pub async fn grid_feature(
+        &self,
+        vis: &Visibility,
+        code: &GridCode,
+    ) -> Result<Option<GridFeature>, StoreError> {
+        if !vis.sees(code.as_str()) {
+            return Ok(None);
+        }
         let row: Option<GridFeatureRow> = on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             format!("{GRID_FEATURE_COLUMNS} WHERE code = $1")
         ))
@@ -455,11 +468,15 @@ impl crate::Store {
         row.map(GridFeature::try_from).transpose()
     }
 
-    /// The grids at or below a region, in code order.
+    /// The grids at or below a region, in code order (none when the region is out of sight).
     pub async fn grid_features_within(
         &self,
+        vis: &Visibility,
         code: &RegionCode,
     ) -> Result<Vec<GridFeature>, StoreError> {
+        if !vis.sees(code.as_str()) {
+            return Ok(Vec::new());
+        }
         let (lo, hi) = range(code.prefix());
         let rows: Vec<GridFeatureRow> = on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             format!("{GRID_FEATURE_COLUMNS} WHERE code >= $1 AND code < $2 ORDER BY code")
@@ -472,7 +489,14 @@ impl crate::Store {
     }
 
     /// The regions at or below a region (itself included), parents first.
-    pub async fn regions_within(&self, code: &RegionCode) -> Result<Vec<RegionRow>, StoreError> {
+    pub async fn regions_within(
+        &self,
+        vis: &Visibility,
+        code: &RegionCode,
+    ) -> Result<Vec<RegionRow>, StoreError> {
+        if !vis.sees(code.as_str()) {
+            return Ok(Vec::new());
+        }
         let (lo, hi) = range(code.prefix());
         Ok(on_db!(self, |p| {
             sqlx::query_as(
@@ -494,14 +518,23 @@ impl crate::Store {
 }
 
 impl crate::Store {
-    /// The roots of the tree (regions without a parent), for the landing page.
-    pub async fn regions_top(&self) -> Result<Vec<RegionRow>, StoreError> {
-        Ok(on_db!(self, |p| {
+    /// The highest regions the caller sees: the roots of the tree, or the caller's own node.
+    pub async fn regions_top(&self, vis: &Visibility) -> Result<Vec<RegionRow>, StoreError> {
+        let (lo, hi) = vis.range();
+        let rows: Vec<RegionRow> = on_db!(self, |p| {
             sqlx::query_as(
-            "SELECT code, level, kind, name, parent_code, NULL AS geometry, area_m2 FROM regions WHERE parent_code IS NULL ORDER BY code"
+            "SELECT code, level, kind, name, parent_code, NULL AS geometry, area_m2 FROM regions \
+             WHERE code >= $1 AND code < $2 ORDER BY code"
         )
+        .bind(&lo)
+        .bind(&hi)
         .fetch_all(p)
         .await
-        })?)
+        })?;
+        // Keep those whose parent is out of sight: the tops of the visible forest.
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.parent_code.as_ref().is_none_or(|p| !vis.sees(p)))
+            .collect())
     }
 }

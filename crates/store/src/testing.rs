@@ -137,6 +137,30 @@ macro_rules! both_backends {
     };
 }
 
+impl Store {
+    /// Every row of a table as text (PostgreSQL's row-to-text), for tests that search stored
+    /// bytes for values that must not be there.
+    pub async fn table_text_for_test(
+        &self,
+        table: &'static str,
+    ) -> Result<String, crate::StoreError> {
+        let sql = match table {
+            "people" => "SELECT CAST(t.* AS TEXT) FROM people t",
+            "audit_log" => "SELECT CAST(t.* AS TEXT) FROM audit_log t",
+            _ => "SELECT ''",
+        };
+        let rows: Vec<(String,)> = match &self.db {
+            crate::db::Db::Pg(p) => sqlx::query_as(sql).fetch_all(p).await?,
+            crate::db::Db::Sqlite(_) => Vec::new(),
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(r,)| r)
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,6 +1,7 @@
 //! Storage stories, each run on SQLite and on PostgreSQL.
 
 use serde_json::json;
+use wangge_domain::access::Visibility;
 use wangge_domain::import::{ImportOptions, check_geojson};
 use wangge_domain::{GridCode, RegionCode};
 use wangge_store::testing::{TestBackend, TestDb};
@@ -23,6 +24,20 @@ fn small_city() -> serde_json::Value {
         grid("640202001001002", "640202001001", "dedicated", rect(106.01, 39.0, 106.02, 39.01)),
         grid("640202001201001", "640202001201", "basic", rect(106.02, 39.0, 106.04, 39.01)),
     ]})
+}
+
+fn person_defaults() -> NewPerson {
+    NewPerson {
+        region_code: String::new(),
+        id: uuid::Uuid::nil(),
+        name: String::new(),
+        employment: String::new(),
+        home_code: String::new(),
+        id_number_enc: None,
+        id_number_idx: None,
+        phone_enc: None,
+        phone_idx: None,
+    }
 }
 
 async fn load_small_city(store: &Store) {
@@ -60,7 +75,11 @@ async fn import_then_read_the_tree(backend: TestBackend) {
     );
 
     let city = RegionCode::parse("640200000000").unwrap();
-    let summary = s.region_summary(&city).await.unwrap().unwrap();
+    let summary = s
+        .region_summary(&Visibility::system(), &city)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(summary.children.len(), 1);
     assert_eq!(summary.children[0].grids, 3);
     assert_eq!(summary.counts.counties, 1);
@@ -72,7 +91,11 @@ async fn import_then_read_the_tree(backend: TestBackend) {
     assert_eq!(summary.counts.dedicated_grids, 1);
 
     let township = RegionCode::parse("640202001000").unwrap();
-    let t = s.region_summary(&township).await.unwrap().unwrap();
+    let t = s
+        .region_summary(&Visibility::system(), &township)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.parent.as_ref().unwrap().code, "640202000000");
     let per_child: Vec<_> = t
         .children
@@ -81,19 +104,28 @@ async fn import_then_read_the_tree(backend: TestBackend) {
         .collect();
     assert_eq!(per_child, [("community", 2), ("village", 1)]);
     assert!(
-        s.region_summary(&RegionCode::parse("640205000000").unwrap())
-            .await
-            .unwrap()
-            .is_none()
+        s.region_summary(
+            &Visibility::system(),
+            &RegionCode::parse("640205000000").unwrap()
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
 
     let within = s
-        .grid_features_within(&RegionCode::parse("640202001001").unwrap())
+        .grid_features_within(
+            &Visibility::system(),
+            &RegionCode::parse("640202001001").unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(within.len(), 2);
     let g = s
-        .grid_feature(&GridCode::parse("640202001001001").unwrap())
+        .grid_feature(
+            &Visibility::system(),
+            &GridCode::parse("640202001001001").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -167,6 +199,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 name: "王丽".into(),
                 employment: "full_time".into(),
                 home_code: "640202001001".into(),
+                ..person_defaults()
             },
             NewPerson {
                 region_code: county.clone(),
@@ -174,6 +207,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 name: "李强".into(),
                 employment: "volunteer".into(),
                 home_code: "640202001001".into(),
+                ..person_defaults()
             },
         ],
         team_members: vec![
@@ -199,7 +233,10 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
         party_orgs: vec![],
     };
     s.insert_org_batch(&batch).await.unwrap();
-    let team = s.grid_team("640202001001001").await.unwrap();
+    let team = s
+        .grid_team(&Visibility::system(), "640202001001001")
+        .await
+        .unwrap();
     assert_eq!(team.len(), 2);
     assert_eq!(team[0].role, "grid_worker");
     let counts = s
@@ -235,7 +272,10 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
     assert_eq!(deps.len(), 2);
     assert_eq!(deps[1].parent_id, Some(bureau));
     assert_eq!(
-        s.units_in_grid("640202001001002").await.unwrap()[0].name,
+        s.units_in_grid(&Visibility::system(), "640202001001002")
+            .await
+            .unwrap()[0]
+            .name,
         "长胜小学"
     );
     // A unit pointing at a missing department parent is refused and nothing of the batch is kept.

@@ -5,11 +5,13 @@ use crate::Cli;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use wangge_security::crypto::KeyRing;
 use wangge_store::Store;
 
 pub const DEFAULT_DATA_DIR: &str = "wangge-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_CONFIG_FILE: &str = "wangge.toml";
+pub const DEFAULT_KEY_FILE: &str = "keys.txt";
 
 /// The TOML file's keys; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -18,13 +20,19 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     listen: Option<String>,
+    key_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    pub key_file: PathBuf,
     listen: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -36,18 +44,26 @@ impl Config {
             }
             None => FileConfig::default(),
         };
+        let data_dir = cli
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         Ok(Config {
-            data_dir: cli
-                .data_dir
+            key_file: cli
+                .key_file
                 .clone()
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+                .or(file.key_file)
+                .unwrap_or_else(|| data_dir.join(DEFAULT_KEY_FILE)),
+            data_dir,
             database_url: cli
                 .database_url
                 .clone()
                 .or(file.database_url)
                 .filter(|u| !u.trim().is_empty()),
             listen: file.listen,
+            tls_cert: file.tls_cert,
+            tls_key: file.tls_key,
         })
     }
 
@@ -60,6 +76,26 @@ impl Config {
         Ok(Store::open(self.database_url.as_deref(), &self.data_dir).await?)
     }
 
+    /// The data keys. The file is created with fresh keys on first use, next to the database by
+    /// default, never inside it; an existing file is never overwritten.
+    pub fn keys(&self) -> Result<KeyRing> {
+        if !self.key_file.exists() {
+            if let Some(dir) = self.key_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("无法创建密钥文件目录 {}", dir.display()))?;
+            }
+            write_private(&self.key_file, &KeyRing::generate_file())
+                .with_context(|| format!("无法创建密钥文件 {}", self.key_file.display()))?;
+            eprintln!(
+                "已生成数据密钥文件 {}（请单独备份，丢失后加密的个人信息无法恢复）",
+                self.key_file.display()
+            );
+        }
+        let text = std::fs::read_to_string(&self.key_file)
+            .with_context(|| format!("无法读取密钥文件 {}", self.key_file.display()))?;
+        KeyRing::parse(&text).with_context(|| format!("密钥文件 {} 无效", self.key_file.display()))
+    }
+
     pub fn describe_database(&self) -> String {
         match &self.database_url {
             Some(u) => wangge_store::redact(u),
@@ -69,6 +105,19 @@ impl Config {
             ),
         }
     }
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

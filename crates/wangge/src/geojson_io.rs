@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use wangge_domain::access::Visibility;
 use wangge_domain::crs::Crs;
 use wangge_domain::import::{ImportOptions, Problem, Stage, check_collection, read_feature};
 use wangge_domain::{Level, RegionCode};
@@ -132,6 +133,17 @@ pub async fn import(store: &Store, file: &Path, tolerance_m2: f64) -> Result<Exi
         }
         Ok(plan) => {
             store.apply_plan(&plan).await?;
+            store
+                .append_audit(
+                    &crate::accounts::cli_audit(
+                        "data.import",
+                        "regions",
+                        None,
+                        json!({"file": file.display().to_string(), "regions": plan.regions.len(), "grids": plan.grids.len()}),
+                    ),
+                    chrono::Utc::now(),
+                )
+                .await?;
             println!(
                 "导入完成：{} 个区划，{} 个网格。",
                 plan.regions.len(),
@@ -143,6 +155,8 @@ pub async fn import(store: &Store, file: &Path, tolerance_m2: f64) -> Result<Exi
 }
 
 pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<()> {
+    // The operator's command on the server sees everything; the export itself is audited.
+    let vis = Visibility::system();
     let root = match within {
         Some(code) => {
             let code = RegionCode::parse(code).map_err(|e| anyhow::anyhow!("--within：{e}"))?;
@@ -155,12 +169,12 @@ pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<
         None => None,
     };
     let regions = match &root {
-        Some(code) => store.regions_within(code).await?,
+        Some(code) => store.regions_within(&vis, code).await?,
         None => {
             let mut all = Vec::new();
-            for top in store.regions_top().await? {
+            for top in store.regions_top(&vis).await? {
                 let code = RegionCode::parse(&top.code)?;
-                all.extend(store.regions_within(&code).await?);
+                all.extend(store.regions_within(&vis, &code).await?);
             }
             all
         }
@@ -180,7 +194,7 @@ pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<
         .filter(|r| r.parent_code.is_none() || root.as_ref().is_some_and(|c| c.as_str() == r.code))
     {
         let code = RegionCode::parse(&r.code)?;
-        for g in store.grid_features_within(&code).await? {
+        for g in store.grid_features_within(&vis, &code).await? {
             features.push(json!({"type": "Feature", "properties": {
                 "code": g.code, "name": g.name, "level": Level::Grid, "parent_code": g.community_code,
                 "grid_type": g.grid_type, "dedicated_kind": g.dedicated_kind,
@@ -188,6 +202,17 @@ pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<
         }
     }
     let n = features.len();
+    store
+        .append_audit(
+            &crate::accounts::cli_audit(
+                "data.export",
+                "regions",
+                within.map(str::to_string),
+                json!({"features": n, "file": file.display().to_string()}),
+            ),
+            chrono::Utc::now(),
+        )
+        .await?;
     let doc = json!({"type": "FeatureCollection", "features": features});
     if file.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();

@@ -1,6 +1,7 @@
 //! The `wangge` binary: one command for everything an operator does. This file only parses the
 //! command line, resolves the configuration and hands over to the command modules.
 
+mod accounts;
 mod config;
 mod geojson_io;
 mod serve;
@@ -32,6 +33,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "WANGGE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// SM4 data-key file (created on first use) [default: DATA_DIR/keys.txt]
+    #[arg(long, global = true, env = "WANGGE_KEY_FILE", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +48,22 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080]
         #[arg(long, env = "WANGGE_LISTEN", value_name = "ADDR")]
         listen: Option<String>,
+        /// PEM certificate chain: serve HTTPS (with --tls-key)
+        #[arg(
+            long,
+            env = "WANGGE_TLS_CERT",
+            value_name = "FILE",
+            requires = "tls_key"
+        )]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert
+        #[arg(
+            long,
+            env = "WANGGE_TLS_KEY",
+            value_name = "FILE",
+            requires = "tls_cert"
+        )]
+        tls_key: Option<PathBuf>,
     },
     /// Build the demo city (Shizuishan, 2001 grids) into an empty data dir, then serve it
     Demo {
@@ -95,6 +116,86 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Accounts: add, lock, unlock, deactivate, list
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for machine clients: create, revoke, list
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The tamper-evident audit trail: verify the chain, search it
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create an account with one role and one scope
+    Add {
+        #[arg(long)]
+        username: String,
+        /// grid_worker, community_staff, street_dispatcher, command_centre, department_staff,
+        /// mediator, leader, system_admin, security_admin or audit_admin
+        #[arg(long)]
+        role: String,
+        /// A region code (12 digits), a grid code (15 digits, grid workers) or a department id
+        #[arg(long)]
+        scope: String,
+        /// Name shown in the application [default: the username]
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Lock an account (until unlocked, or for --minutes)
+    Lock {
+        username: String,
+        #[arg(long)]
+        minutes: Option<i64>,
+    },
+    /// Lift a lock and clear the failed-login count
+    Unlock { username: String },
+    /// Deactivate a leaver's account: kept with its history, cannot log in, tokens stop working
+    Deactivate { username: String },
+    /// List accounts with their role, scope and state
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token for an account; it is printed once
+    Create {
+        #[arg(long)]
+        username: String,
+        /// What the token is for, e.g. the sensor system's name
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a token by its id
+    Revoke { id: String },
+    /// List tokens (never their secrets)
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the whole SM3 hash chain; exit code 2 and the first bad record when it is broken
+    Verify,
+    /// Show the newest records, optionally by actor or record id
+    Search {
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long)]
+        record: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,9 +236,18 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = config::Config::resolve(&cli)?;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
             let store = cfg.open_store().await?;
-            serve::serve(store, &cfg.listen(listen)).await?;
+            let keys = cfg.keys()?;
+            let tls = serve::tls_files(
+                tls_cert.or(cfg.tls_cert.clone()),
+                tls_key.or(cfg.tls_key.clone()),
+            )?;
+            serve::serve(store, keys, &cfg.listen(listen), tls).await?;
         }
         Command::Demo {
             seed,
@@ -146,9 +256,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             no_serve,
         } => {
             let store = cfg.open_store().await?;
-            serve::build_demo(&store, seed, today.as_deref()).await?;
+            let keys = cfg.keys()?;
+            serve::build_demo(&store, &keys, seed, today.as_deref()).await?;
             if !no_serve {
-                serve::serve(store, &cfg.listen(listen)).await?;
+                let tls = serve::tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
+                serve::serve(store, keys, &cfg.listen(listen), tls).await?;
             }
         }
         Command::Import { file, tolerance_m2 } => {
@@ -169,6 +281,64 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = cfg.open_store().await?;
             store.migrate().await?;
             println!("数据库迁移已完成（{}）", cfg.describe_database());
+        }
+        Command::User { command } => {
+            let store = cfg.open_store().await?;
+            match command {
+                UserCommand::Add {
+                    username,
+                    role,
+                    scope,
+                    display_name,
+                    password_stdin: _,
+                } => {
+                    let password = accounts::read_password_stdin()?;
+                    let a = accounts::add_user(
+                        &store,
+                        accounts::AddUser {
+                            username: &username,
+                            display_name: display_name.as_deref(),
+                            role: &role,
+                            scope: &scope,
+                            password: &password,
+                        },
+                    )
+                    .await?;
+                    println!(
+                        "已创建用户 {}（角色 {}，范围 {}，编号 {}）",
+                        a.username, a.role, a.scope_code, a.id
+                    );
+                }
+                UserCommand::Lock { username, minutes } => {
+                    accounts::lock(&store, &username, minutes).await?
+                }
+                UserCommand::Unlock { username } => accounts::unlock(&store, &username).await?,
+                UserCommand::Deactivate { username } => {
+                    accounts::deactivate(&store, &username).await?
+                }
+                UserCommand::List => accounts::list(&store).await?,
+            }
+        }
+        Command::Token { command } => {
+            let store = cfg.open_store().await?;
+            match command {
+                TokenCommand::Create { username, name } => {
+                    accounts::token_create(&store, &username, &name).await?
+                }
+                TokenCommand::Revoke { id } => accounts::token_revoke(&store, &id).await?,
+                TokenCommand::List => accounts::token_list(&store).await?,
+            }
+        }
+        Command::Audit { command } => {
+            let store = cfg.open_store().await?;
+            match command {
+                AuditCommand::Verify => return accounts::audit_verify(&store).await,
+                AuditCommand::Search {
+                    actor,
+                    record,
+                    limit,
+                } => accounts::audit_search(&store, actor, record, limit).await?,
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

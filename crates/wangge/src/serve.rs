@@ -1,37 +1,56 @@
-//! `wangge serve` and `wangge demo`: building the demo city and running the server.
+//! `wangge serve` and `wangge demo`: building the demo city with its accounts, and running the
+//! server over HTTP or, given a certificate, HTTPS.
 
 use anyhow::{Context, Result};
+use chrono::{SubsecRound, Utc};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wangge_domain::import::Plan;
+use wangge_security::crypto::KeyRing;
+use wangge_security::{password, token, totp};
 use wangge_store::Store;
-use wangge_web::AppState;
+use wangge_web::{AppState, AuthSettings};
 
-/// Builds the demo city into an empty database, or reuses what is there.
-pub async fn build_demo(store: &Store, seed: u64, today: Option<&str>) -> Result<()> {
+/// The demo accounts' shared password; it meets the password policy.
+pub const DEMO_PASSWORD: &str = "Wangge#2026";
+
+/// Builds the demo city into an empty database, or reuses what is there; prints the logins.
+pub async fn build_demo(
+    store: &Store,
+    keys: &KeyRing,
+    seed: u64,
+    today: Option<&str>,
+) -> Result<()> {
     let started = Instant::now();
     if store.region_count().await? > 0 {
         let seed_used = store.meta("demo_seed").await?;
         eprintln!(
             "数据目录中已有区划数据，直接使用（{}）。",
-            seed_used.map_or_else(
+            seed_used.as_ref().map_or_else(
                 || "非演示数据".to_string(),
                 |s| format!("演示城市，种子 {s}")
             )
         );
+        if let Some(s) = seed_used.and_then(|s| s.parse().ok()) {
+            print_accounts(store, keys, &wangge_demo::generate(s)).await?;
+        }
         return Ok(());
     }
     if let Some(t) = today {
-        chrono_like_date(t)
+        chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
             .with_context(|| format!("--today 应为 YYYY-MM-DD 格式的日期，收到 \"{t}\""))?;
     }
     eprintln!("正在生成演示城市（石嘴山市，种子 {seed}）…");
-    let city = tokio::task::spawn_blocking(move || wangge_demo::generate(seed)).await?;
+    let mut city = tokio::task::spawn_blocking(move || wangge_demo::generate(seed)).await?;
+    wangge_demo::seal_personal_data(&mut city, keys);
     let plan = Plan {
-        regions: city.regions,
-        grids: city.grids,
+        regions: city.regions.clone(),
+        grids: city.grids.clone(),
     };
     store.apply_plan(&plan).await?;
     store.insert_org_batch(&city.org).await?;
+    create_accounts(store, keys, &city).await?;
     store.set_meta("demo_seed", &seed.to_string()).await?;
     if let Some(t) = today {
         store.set_meta("demo_today", t).await?;
@@ -45,44 +64,146 @@ pub async fn build_demo(store: &Store, seed: u64, today: Option<&str>) -> Result
         city.org.people.len(),
         started.elapsed().as_secs_f64()
     );
+    print_accounts(store, keys, &city).await
+}
+
+async fn create_accounts(
+    store: &Store,
+    keys: &KeyRing,
+    city: &wangge_demo::DemoCity,
+) -> Result<()> {
+    let hash = password::hash(DEMO_PASSWORD);
+    let now = Utc::now().trunc_subsecs(6);
+    for a in wangge_demo::demo_accounts(city) {
+        let role: wangge_domain::access::Role =
+            a.role.parse().map_err(|m: String| anyhow::anyhow!(m))?;
+        let (kind, code, serves) = wangge_web::resolve_scope(store, role, &a.scope)
+            .await
+            .map_err(|m| anyhow::anyhow!(m))?;
+        let id = store
+            .create_account(
+                &wangge_store::NewAccount {
+                    username: a.username.into(),
+                    display_name: a.display_name.into(),
+                    role: a.role.into(),
+                    scope_kind: kind,
+                    scope_code: code,
+                    scope_serves: serves,
+                    password_hash: hash.clone(),
+                },
+                now,
+            )
+            .await?;
+        if role.requires_second_factor() {
+            // Enrolled in advance so a newcomer can log in; the secret is printed below.
+            let secret = totp::generate_secret();
+            let codes: Vec<String> = totp::recovery_codes()
+                .iter()
+                .map(|c| token::digest(c))
+                .collect();
+            store
+                .set_totp(
+                    id,
+                    &keys.encrypt(&secret),
+                    &serde_json::to_string(&codes)?,
+                    true,
+                    now,
+                )
+                .await?;
+        }
+    }
     Ok(())
 }
 
-/// Checks a YYYY-MM-DD date without pulling a calendar into the binary's edge.
-fn chrono_like_date(s: &str) -> Result<()> {
-    let parts: Vec<&str> = s.split('-').collect();
-    let ok = parts.len() == 3
-        && parts[0].len() == 4
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
-    anyhow::ensure!(ok, "无效日期");
+async fn print_accounts(store: &Store, keys: &KeyRing, city: &wangge_demo::DemoCity) -> Result<()> {
+    println!(
+        "演示账户（密码均为 {DEMO_PASSWORD}；带动态口令密钥的账户需在身份验证器中添加该密钥）："
+    );
+    for a in wangge_demo::demo_accounts(city) {
+        let Some(row) = store.account_by_username(a.username).await? else {
+            continue;
+        };
+        let secret = match (&row.totp_secret, row.totp_enabled) {
+            (Some(enc), 1) => format!(
+                "  动态口令密钥 {}",
+                keys.decrypt(enc)
+                    .unwrap_or_else(|_| "（密钥文件不符，无法读取）".into())
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "  {:<10} {:<16} {}（{}）{secret}",
+            a.username, a.role, a.place, a.scope
+        );
+    }
     Ok(())
 }
 
-pub async fn serve(store: Store, listen: &str) -> Result<()> {
-    let state = AppState::new(store).await?;
+pub struct TlsFiles {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+pub fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsFiles>> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+        (None, None) => Ok(None),
+        _ => anyhow::bail!("HTTPS 需要同时提供证书（tls_cert）和私钥（tls_key）"),
+    }
+}
+
+pub async fn serve(store: Store, keys: KeyRing, listen: &str, tls: Option<TlsFiles>) -> Result<()> {
+    let settings = AuthSettings {
+        secure_cookies: tls.is_some(),
+        ..AuthSettings::default()
+    };
+    let state = AppState::new(store, settings, keys).await?;
     let _watch = state.watch_atlas(Duration::from_secs(5));
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("无法监听地址 {listen}"))?;
+    let app = wangge_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let listener =
+        std::net::TcpListener::bind(listen).with_context(|| format!("无法监听地址 {listen}"))?;
+    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     // Written without println!: a closed stdout (a supervisor that stopped reading) must not
     // bring the server down.
     let banner = format!(
-        "网格 Wangge 已启动：http://{addr}/\n  区划接口：http://{addr}/api/v1/regions/640200000000\n           网格定位：http://{addr}/api/v1/locate?lon=106.39&lat=39.01\n  健康检查：http://{addr}/healthz\n按 Ctrl-C 停止。\n"
+        "网格 Wangge 已启动：{scheme}://{addr}/\n  登录：POST {scheme}://{addr}/api/v1/auth/login\n  \
+         区划接口：{scheme}://{addr}/api/v1/regions/640200000000\n  健康检查：{scheme}://{addr}/healthz\n按 Ctrl-C 停止。\n"
     );
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     }
-    axum::serve(listener, wangge_web::app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    match tls {
+        Some(t) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&t.cert, &t.key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "无法读取证书 {} 或私钥 {}",
+                        t.cert.display(),
+                        t.key.display()
+                    )
+                })?;
+            axum_server::from_tcp_rustls(listener, config)?
+                .handle(handle)
+                .serve(app)
+                .await?;
+        }
+        None => {
+            axum_server::from_tcp(listener)?
+                .handle(handle)
+                .serve(app)
+                .await?
+        }
+    }
     Ok(())
 }

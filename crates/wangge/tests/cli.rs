@@ -310,13 +310,24 @@ fn configuration_comes_from_file_env_and_flags() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
-fn http_get(addr: &str, path: &str) -> (u16, String) {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
     let raw = text(&buf);
@@ -326,7 +337,14 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    (status, body.to_string())
+    (status, head.to_string(), body.to_string())
+}
+
+fn http_get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    let (status, _, body) = http(addr, "GET", path, &headers, "");
+    (status, body)
 }
 
 struct Server(std::process::Child);
@@ -338,7 +356,32 @@ impl Drop for Server {
     }
 }
 
-/// `wangge demo` on a database, then `wangge serve` on a free port, asked over real HTTP.
+fn start_server(args: &[&str], log: &Path) -> (Server, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("WANGGE_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout);
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    // Keep reading what the server prints, as a terminal would.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let addr = first
+        .split("://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    (server, addr)
+}
+
+/// `wangge demo` on a database, then `wangge serve` on a free port, asked over real HTTP by a
+/// demo account; nothing the server logs holds a personal identifier in clear.
 async fn serves_the_demo_over_http(backend: TestBackend) {
     let db = TestDb::open(backend).await;
     let url = db.url.clone();
@@ -352,8 +395,14 @@ async fn serves_the_demo_over_http(backend: TestBackend) {
         &data,
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut child = Command::new(BIN)
-        .args([
+    assert!(
+        text(&out.stdout).contains("jd.wang"),
+        "the demo prints its logins: {}",
+        text(&out.stdout)
+    );
+    let log = db.dir.join("server.log");
+    let (server, addr) = start_server(
+        &[
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -361,48 +410,334 @@ async fn serves_the_demo_over_http(backend: TestBackend) {
             &url,
             "--data-dir",
             &data,
-        ])
-        .env("WANGGE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut lines = BufReader::new(stdout);
-    let mut first = String::new();
-    lines.read_line(&mut first).unwrap();
-    // Keep reading what the server prints, as a terminal would.
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+        ],
+        &log,
+    );
 
-    let (status, body) = http_get(&addr, "/healthz");
+    let (status, body) = http_get(&addr, "/healthz", None);
     assert_eq!((status, body.as_str()), (200, "ok"));
-    let (status, body) = http_get(&addr, "/api/v1/regions/640200000000");
+    let (status, _) = http_get(&addr, "/api/v1/regions/640200000000", None);
+    assert_eq!(status, 401, "closed without credentials");
+
+    // A demo login: the leader of the whole city, with the printed password.
+    let (status, head, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/auth/login",
+        &[("Content-Type", "application/json")],
+        r#"{"username":"ld.zhou","password":"Wangge#2026"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("set-cookie: wangge_session=")
+            && head.contains("HttpOnly")
+            && head.contains("SameSite=Lax"),
+        "{head}"
+    );
+    let cookie = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().split(';').next().unwrap().to_string())
+        .unwrap();
+    let (status, _, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/regions/640200000000",
+        &[("Cookie", &cookie)],
+        "",
+    );
     assert_eq!(status, 200, "{body}");
     let city: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(city["counts"]["grids"], 2001);
     assert_eq!(city["counts"]["communities"], 122);
     assert_eq!(city["counts"]["villages"], 195);
-    let (status, body) = http_get(&addr, "/api/v1/locate?lon=106.39&lat=39.01");
+
+    // A machine client's token, made with the CLI.
+    let out = wangge(&[
+        "token",
+        "create",
+        "--username",
+        "ld.zhou",
+        "--name",
+        "大屏",
+        "--database-url",
+        &url,
+        "--data-dir",
+        &data,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    let (status, body) = http_get(&addr, "/api/v1/locate?lon=106.39&lat=39.01", Some(&token));
     assert_eq!(status, 200, "{body}");
     let loc: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         loc["path"][1]["code"], "640202000000",
         "39.01°N lies in 大武口区's band"
     );
-    let (status, body) = http_get(&addr, "/api/v1/locate?lon=x&lat=39");
+    let (status, body) = http_get(&addr, "/api/v1/locate?lon=x&lat=39", Some(&token));
     assert_eq!(status, 400, "{body}");
-    let (status, body) = http_get(&addr, "/");
+
+    // The street dispatcher may unmask one record; the value never reaches the log.
+    let out = wangge(&[
+        "token",
+        "create",
+        "--username",
+        "jd.wang",
+        "--name",
+        "t",
+        "--database-url",
+        &url,
+        "--data-dir",
+        &data,
+    ]);
+    let dispatcher = text(&out.stdout).trim().to_string();
+    let (_, body) = http_get(&addr, "/api/v1/me", Some(&dispatcher));
+    let scope = serde_json::from_str::<Value>(&body).unwrap()["scope"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let city_data = wangge_demo::generate(2026);
+    let person = city_data
+        .org
+        .people
+        .iter()
+        .find(|p| p.home_code.starts_with(&scope[..9]) && p.employment == "full_time")
+        .unwrap();
+    let ids = city_data
+        .personal
+        .iter()
+        .find(|x| x.person == person.id)
+        .unwrap();
+    let (status, body) = http_get(
+        &addr,
+        &format!("/api/v1/people/{}/personal-data?field=phone", person.id),
+        Some(&dispatcher),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&ids.phone));
+    let (status, body) = http_get(
+        &addr,
+        &format!("/api/v1/people/{}", person.id),
+        Some(&dispatcher),
+    );
     assert_eq!(status, 200);
-    assert!(body.contains("石嘴山市"));
+    assert!(!body.contains(&ids.phone) && body.contains("****"));
     drop(server);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !logged.contains(&ids.phone) && !logged.contains(&ids.id_number),
+        "a personal identifier reached the log"
+    );
+    assert!(!logged.contains(&token), "a token reached the log");
+
+    let out = wangge(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &url,
+        "--data-dir",
+        &data,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
     db.finish().await;
 }
 
-wangge_store::both_backends!(serves_the_demo_over_http);
+/// `wangge user`, `wangge token` and `wangge audit verify`, including an audit record edited
+/// behind the application's back.
+async fn operator_commands(backend: TestBackend) {
+    let db = TestDb::open(backend).await;
+    let url = db.url.clone();
+    let data = dir_arg(&db.dir);
+    let base = ["--database-url", url.as_str(), "--data-dir", data.as_str()];
+    let run = |args: &[&str], stdin: Option<&str>| -> Output {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .args(base)
+            .env("WANGGE_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(s) = stdin {
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    };
+    assert!(run(&["demo", "--no-serve"], None).status.success());
+    let add = |name: &str, role: &str, scope: &str, pw: &str| {
+        run(
+            &[
+                "user",
+                "add",
+                "--username",
+                name,
+                "--role",
+                role,
+                "--scope",
+                scope,
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        )
+    };
+    let out = add("op.one", "street_dispatcher", "640202001000", "Strong#2026");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for (name, role, scope, pw, needle) in [
+        (
+            "op.two",
+            "street_dispatcher",
+            "640202001000",
+            "weak",
+            "密码",
+        ),
+        (
+            "op.two",
+            "chief",
+            "640202001000",
+            "Strong#2026",
+            "system_admin",
+        ),
+        ("op.two", "leader", "649999000000", "Strong#2026", "不存在"),
+        ("op.one", "leader", "640200000000", "Strong#2026", "已存在"),
+        ("op.two", "leader", "640200000000", "", "标准输入"),
+    ] {
+        let out = add(name, role, scope, pw);
+        assert_eq!(out.status.code(), Some(1), "{name} {role}");
+        assert!(
+            text(&out.stderr).contains(needle),
+            "expected {needle}: {}",
+            text(&out.stderr)
+        );
+    }
+    let list = text(&run(&["user", "list"], None).stdout);
+    assert!(
+        list.contains("op.one") && list.contains("jd.wang"),
+        "{list}"
+    );
+    assert!(run(&["user", "lock", "op.one"], None).status.success());
+    assert!(
+        text(&run(&["user", "list"], None).stdout)
+            .lines()
+            .any(|l| l.contains("op.one") && l.contains("锁定"))
+    );
+    assert!(run(&["user", "unlock", "op.one"], None).status.success());
+    assert!(
+        text(&run(&["user", "list"], None).stdout)
+            .lines()
+            .any(|l| l.contains("op.one") && l.contains("正常"))
+    );
+    assert_eq!(
+        run(&["user", "unlock", "nobody"], None).status.code(),
+        Some(1)
+    );
+
+    let out = run(
+        &[
+            "token",
+            "create",
+            "--username",
+            "op.one",
+            "--name",
+            "sensor",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let listed = text(&run(&["token", "list"], None).stdout);
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    assert!(
+        listed.contains("sensor") && !listed.contains(text(&out.stdout).trim()),
+        "the secret is never listed"
+    );
+    assert!(run(&["token", "revoke", &id], None).status.success());
+    assert_eq!(run(&["token", "revoke", &id], None).status.code(), Some(1));
+    assert!(
+        run(&["user", "deactivate", "op.one"], None)
+            .status
+            .success()
+    );
+
+    let out = run(&["audit", "verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let records: i64 = text(&out.stdout)
+        .split("共 ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(records >= 6, "each change is audited: {records}");
+    db.store
+        .execute_admin("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
+        .await
+        .unwrap();
+    let out = run(&["audit", "verify"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("第 2 条"),
+        "{}",
+        text(&out.stdout)
+    );
+    db.finish().await;
+}
+
+/// After the demo writes thousands of people with ID and phone numbers, neither appears in clear
+/// anywhere in the database: the SQLite file and its WAL, or PostgreSQL's table contents.
+async fn personal_identifiers_are_encrypted_at_rest(backend: TestBackend) {
+    let db = TestDb::open(backend).await;
+    let url = db.url.clone();
+    let data = dir_arg(&db.dir);
+    let out = wangge(&[
+        "demo",
+        "--no-serve",
+        "--database-url",
+        &url,
+        "--data-dir",
+        &data,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let city = wangge_demo::generate(2026);
+    assert!(city.personal.len() > 1000);
+    let haystack: Vec<u8> = match backend {
+        TestBackend::Sqlite => {
+            let mut bytes = Vec::new();
+            for f in ["wangge.db", "wangge.db-wal"] {
+                if let Ok(b) = std::fs::read(db.dir.join(f)) {
+                    bytes.extend(b);
+                }
+            }
+            assert!(bytes.len() > 1_000_000);
+            bytes
+        }
+        TestBackend::Postgres => db
+            .store
+            .table_text_for_test("people")
+            .await
+            .unwrap()
+            .into_bytes(),
+    };
+    let contains = |needle: &str| {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    // Names are stored in clear, so the search itself is shown to work.
+    assert!(contains(&city.org.people[0].name));
+    for p in city.personal.iter().step_by(37) {
+        assert!(
+            !contains(&p.id_number),
+            "ID number {} found in clear",
+            &p.id_number[..6]
+        );
+        assert!(!contains(&p.phone), "phone number found in clear");
+    }
+    db.finish().await;
+}
+
+wangge_store::both_backends!(
+    serves_the_demo_over_http,
+    operator_commands,
+    personal_identifiers_are_encrypted_at_rest
+);

@@ -1,13 +1,20 @@
-//! The HTTP surface of Wangge. Each area owns its router (`regions`, `locate`, `home`); `app`
-//! puts them together with the layers every request passes through. Handlers are thin: they
-//! parse, call the store or the domain, and shape JSON.
+//! The HTTP surface of Wangge. Each area owns its router (`home`, `regions`, `locate`, `session`,
+//! `admin`, `people`); `app` puts them together with the layers every request passes through.
+//! Handlers are thin: they take a [`auth::Caller`] (every endpoint but `/healthz`, `/` and the
+//! login needs one), parse, call the store or the domain, and shape JSON.
 
+mod admin;
+pub mod auth;
 mod error;
 mod home;
 mod locate;
+mod people;
 mod regions;
+mod session;
 mod state;
 
+pub use admin::resolve_scope;
+pub use auth::AuthSettings;
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, AtlasHandle};
 
@@ -25,6 +32,9 @@ pub fn app(state: AppState) -> Router {
         .merge(home::router())
         .merge(regions::router())
         .merge(locate::router())
+        .merge(session::router())
+        .merge(admin::router())
+        .merge(people::router())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "没有这个地址")
         })

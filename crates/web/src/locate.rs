@@ -1,5 +1,6 @@
 //! `GET /api/v1/locate`: which grid, community, township and county hold a point.
 
+use crate::auth::Caller;
 use crate::{ApiError, ApiResult, AppState};
 use axum::Json;
 use axum::Router;
@@ -46,8 +47,10 @@ pub fn coordinate(
 
 async fn locate(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
+    let vis = caller.visibility()?;
     let lon = coordinate(&q, "lon", (-180.0, 180.0))?;
     let lat = coordinate(&q, "lat", (-90.0, 90.0))?;
     let crs: Crs = match q.get("crs") {
@@ -58,10 +61,11 @@ async fn locate(
     };
     let (lon, lat) = crs.to_wgs84(lon, lat);
     let atlas = state.atlas.get();
-    match atlas.locate(lon, lat) {
+    // A point in a grid the caller cannot see answers as a point in no grid.
+    match atlas.locate(lon, lat).filter(|l| vis.sees(&l.grid.code)) {
         Some(loc) => Ok(Json(serde_json::to_value(loc).unwrap_or(Value::Null))),
         None => {
-            let nearest = atlas.nearest(lon, lat);
+            let nearest = atlas.nearest(lon, lat).filter(|n| vis.sees(&n.grid.code));
             Err(ApiError::not_found("locate.outside", "该点不在任何网格内")
                 .with_details(json!({"lon": lon, "lat": lat, "nearest": nearest})))
         }

@@ -1,5 +1,6 @@
 //! Read endpoints for the region tree and the grids.
 
+use crate::auth::Caller;
 use crate::{ApiError, ApiResult, AppState};
 use axum::Json;
 use axum::Router;
@@ -23,12 +24,18 @@ fn parse_region_code(code: &str) -> ApiResult<RegionCode> {
     })
 }
 
-async fn region(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<Value>> {
+async fn region(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let vis = caller.visibility()?;
     let code = parse_region_code(&code)?;
-    let summary =
-        state.store.region_summary(&code).await?.ok_or_else(|| {
-            ApiError::not_found("region.not_found", format!("区划 {code} 不存在"))
-        })?;
+    let summary = state
+        .store
+        .region_summary(&vis, &code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("region.not_found", format!("区划 {code} 不存在")))?;
     Ok(Json(serde_json::to_value(summary).unwrap_or(Value::Null)))
 }
 
@@ -49,19 +56,25 @@ fn feature(g: GridFeature, extra: Option<(Value, Value)>) -> Value {
     json!({"type": "Feature", "id": g.code, "properties": props, "geometry": g.geometry})
 }
 
-async fn grid(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<Value>> {
+async fn grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let vis = caller.visibility()?;
     let parsed = GridCode::parse(&code).map_err(|e| {
         ApiError::bad_request("grid.bad_code", e.to_string()).with_details(json!({"code": code}))
     })?;
-    let g =
-        state.store.grid_feature(&parsed).await?.ok_or_else(|| {
-            ApiError::not_found("grid.not_found", format!("网格 {parsed} 不存在"))
-        })?;
-    let team = state.store.grid_team(parsed.as_str()).await?;
-    let units = state.store.units_in_grid(parsed.as_str()).await?;
+    let g = state
+        .store
+        .grid_feature(&vis, &parsed)
+        .await?
+        .ok_or_else(|| ApiError::not_found("grid.not_found", format!("网格 {parsed} 不存在")))?;
+    let team = state.store.grid_team(&vis, parsed.as_str()).await?;
+    let units = state.store.units_in_grid(&vis, parsed.as_str()).await?;
     let team = Value::Array(
         team.into_iter()
-            .map(|m| json!({"name": m.name, "role": m.role, "employment": m.employment}))
+            .map(|m| json!({"person_id": m.person_id, "name": m.name, "role": m.role, "employment": m.employment}))
             .collect(),
     );
     let units = Value::Array(
@@ -75,8 +88,10 @@ async fn grid(State(state): State<AppState>, Path(code): Path<String>) -> ApiRes
 
 async fn grids_within(
     State(state): State<AppState>,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
+    let vis = caller.visibility()?;
     let within = q.get("within").ok_or_else(|| {
         ApiError::bad_request(
             "grid.within_required",
@@ -84,13 +99,13 @@ async fn grids_within(
         )
     })?;
     let code = parse_region_code(within)?;
-    if state.store.region(code.as_str()).await?.is_none() {
+    if !vis.sees(code.as_str()) || state.store.region(code.as_str()).await?.is_none() {
         return Err(ApiError::not_found(
             "region.not_found",
             format!("区划 {code} 不存在"),
         ));
     }
-    let grids = state.store.grid_features_within(&code).await?;
+    let grids = state.store.grid_features_within(&vis, &code).await?;
     let features: Vec<Value> = grids.into_iter().map(|g| feature(g, None)).collect();
     Ok(Json(
         json!({"type": "FeatureCollection", "features": features}),

@@ -6,12 +6,18 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wangge_domain::atlas::Atlas;
+use wangge_security::crypto::KeyRing;
 use wangge_store::{Store, StoreError};
+
+use crate::auth::AuthSettings;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub atlas: Arc<AtlasHandle>,
+    pub auth: Arc<AuthSettings>,
+    /// SM4 keys for personal data and second-factor secrets; never stored in the database.
+    pub keys: Arc<KeyRing>,
 }
 
 pub struct AtlasHandle {
@@ -57,7 +63,11 @@ impl AtlasHandle {
 }
 
 impl AppState {
-    pub async fn new(store: Store) -> Result<AppState, StoreError> {
+    pub async fn new(
+        store: Store,
+        auth: AuthSettings,
+        keys: KeyRing,
+    ) -> Result<AppState, StoreError> {
         let handle = AtlasHandle {
             current: RwLock::new(Arc::new(Atlas::empty())),
             revision: AtomicI64::new(-1),
@@ -66,6 +76,8 @@ impl AppState {
         Ok(AppState {
             store,
             atlas: Arc::new(handle),
+            auth: Arc::new(auth),
+            keys: Arc::new(keys),
         })
     }
 

@@ -1,62 +1,29 @@
 //! The API over the whole app router on a real database, each story on SQLite and PostgreSQL.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+mod support;
+
+use axum::http::StatusCode;
 use geo::Centroid;
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
+use support::World;
 use wangge_domain::crs::wgs84_to_gcj02;
 use wangge_domain::import::Plan;
 use wangge_store::testing::{TestBackend, TestDb};
-use wangge_web::{AppState, app};
+use wangge_web::{AppState, AuthSettings};
 
-async fn get(state: &AppState, uri: &str) -> (StatusCode, Value) {
-    let res = app(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-    (status, body)
-}
-
-/// Every error has the one shape, with a stable code and a Chinese message.
-fn assert_error(body: &Value, code: &str) {
-    let e = &body["error"];
-    assert_eq!(e["code"], code, "{body}");
-    let message = e["message"].as_str().unwrap_or("");
-    assert!(
-        message
-            .chars()
-            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
-        "message should be Chinese: {body}"
-    );
-}
-
-async fn demo_state(backend: TestBackend) -> (TestDb, AppState, wangge_demo::DemoCity) {
-    let db = TestDb::open(backend).await;
-    let city = wangge_demo::generate(2026);
-    db.store
-        .apply_plan(&Plan {
-            regions: city.regions.clone(),
-            grids: city.grids.clone(),
-        })
-        .await
-        .unwrap();
-    db.store.insert_org_batch(&city.org).await.unwrap();
-    let state = AppState::new(db.store.clone()).await.unwrap();
-    (db, state, city)
+/// A world and a leader's token for the whole city.
+async fn demo_world(backend: TestBackend) -> (World, String) {
+    let w = World::new(backend).await;
+    let token = w.token("leader", "leader", "640200000000").await;
+    (w, token)
 }
 
 async fn the_tree_answers_the_article_counts(backend: TestBackend) {
-    let (db, state, _) = demo_state(backend).await;
-    let (s, body) = get(&state, "/healthz").await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let (w, t) = demo_world(backend).await;
+    let r = w.get_anonymous("/healthz").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
-    let (s, city) = get(&state, "/api/v1/regions/640200000000").await;
+    let r = w.get("/api/v1/regions/640200000000", &t).await;
+    let (s, city) = (r.status, r.body);
     assert_eq!(s, StatusCode::OK, "{city}");
     assert_eq!(city["level"], "city");
     assert_eq!(city["children"].as_array().unwrap().len(), 3);
@@ -92,7 +59,8 @@ async fn the_tree_answers_the_article_counts(backend: TestBackend) {
     assert_eq!(city["party_organisations"]["street_committee"], 36);
     assert_eq!(city["party_organisations"]["grid_branch"], 2001);
 
-    let (s, county) = get(&state, "/api/v1/regions/640202000000").await;
+    let r = w.get("/api/v1/regions/640202000000", &t).await;
+    let (s, county) = (r.status, r.body);
     assert_eq!(s, StatusCode::OK);
     let kinds: Vec<&str> = county["departments"]
         .as_array()
@@ -109,7 +77,7 @@ async fn the_tree_answers_the_article_counts(backend: TestBackend) {
     ] {
         assert!(kinds.contains(&k), "{kinds:?}");
     }
-    let (_, township) = get(&state, "/api/v1/regions/640202001000").await;
+    let township = w.get("/api/v1/regions/640202001000", &t).await.body;
     let kinds: Vec<&str> = township["departments"]
         .as_array()
         .unwrap()
@@ -123,7 +91,8 @@ async fn the_tree_answers_the_article_counts(backend: TestBackend) {
     assert_eq!(county["parent"]["code"], "640200000000");
     assert_eq!(county["children"].as_array().unwrap().len(), 10);
 
-    let (s, fc) = get(&state, "/api/v1/grids?within=640202000000").await;
+    let r = w.get("/api/v1/grids?within=640202000000", &t).await;
+    let (s, fc) = (r.status, r.body);
     assert_eq!(s, StatusCode::OK);
     assert_eq!(fc["type"], "FeatureCollection");
     let n = fc["features"].as_array().unwrap().len() as i64;
@@ -137,7 +106,8 @@ async fn the_tree_answers_the_article_counts(backend: TestBackend) {
     );
 
     let code = first["properties"]["code"].as_str().unwrap().to_string();
-    let (s, g) = get(&state, &format!("/api/v1/grids/{code}")).await;
+    let r = w.get(&format!("/api/v1/grids/{code}"), &t).await;
+    let (s, g) = (r.status, r.body);
     assert_eq!(s, StatusCode::OK);
     assert_eq!(g["type"], "Feature");
     assert_eq!(g["geometry"]["type"], "Polygon");
@@ -156,11 +126,11 @@ async fn the_tree_answers_the_article_counts(backend: TestBackend) {
     ] {
         assert!(roles.contains(&role), "{roles:?}");
     }
-    db.finish().await;
+    w.finish().await;
 }
 
 async fn bad_codes_and_unknown_regions(backend: TestBackend) {
-    let (db, state, _) = demo_state(backend).await;
+    let (w, t) = demo_world(backend).await;
     for (uri, status, code) in [
         (
             "/api/v1/regions/6402",
@@ -204,23 +174,20 @@ async fn bad_codes_and_unknown_regions(backend: TestBackend) {
         ),
         ("/api/v1/nothing", StatusCode::NOT_FOUND, "route.not_found"),
     ] {
-        let (s, body) = get(&state, uri).await;
-        assert_eq!(s, status, "{uri}: {body}");
-        assert_error(&body, code);
+        w.get(uri, &t).await.assert_error(status, code);
     }
-    db.finish().await;
+    w.finish().await;
 }
 
 async fn points_resolve_to_grids(backend: TestBackend) {
-    let (db, state, city) = demo_state(backend).await;
-    for g in city.grids.iter().step_by(97) {
+    let (w, t) = demo_world(backend).await;
+    for g in w.city.grids.iter().step_by(97) {
         let p = g.shape.centroid().unwrap();
-        let (s, body) = get(
-            &state,
-            &format!("/api/v1/locate?lon={}&lat={}", p.x(), p.y()),
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        let r = w
+            .get(&format!("/api/v1/locate?lon={}&lat={}", p.x(), p.y()), &t)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let body = r.body;
         assert_eq!(body["grid"]["code"], g.code.as_str());
         let path = body["path"].as_array().unwrap();
         let levels: Vec<&str> = path.iter().map(|s| s["level"].as_str().unwrap()).collect();
@@ -228,19 +195,19 @@ async fn points_resolve_to_grids(backend: TestBackend) {
         assert_eq!(path[3]["code"], g.code.community().as_str());
         // The same place as a 高德 map reports it.
         let (glon, glat) = wgs84_to_gcj02(p.x(), p.y());
-        let (s, body) = get(
-            &state,
-            &format!("/api/v1/locate?lon={glon}&lat={glat}&crs=gcj02"),
-        )
-        .await;
-        assert_eq!(s, StatusCode::OK);
-        assert_eq!(body["grid"]["code"], g.code.as_str());
+        let r = w
+            .get(
+                &format!("/api/v1/locate?lon={glon}&lat={glat}&crs=gcj02"),
+                &t,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["grid"]["code"], g.code.as_str());
     }
     // Outside every grid: 404 with the nearest grid and its distance.
-    let (s, body) = get(&state, "/api/v1/locate?lon=106.9&lat=39.0").await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_error(&body, "locate.outside");
-    let d = body["error"]["details"]["nearest"]["distance_m"]
+    let r = w.get("/api/v1/locate?lon=106.9&lat=39.0", &t).await;
+    r.assert_error(StatusCode::NOT_FOUND, "locate.outside");
+    let d = r.body["error"]["details"]["nearest"]["distance_m"]
         .as_f64()
         .unwrap();
     assert!(
@@ -248,7 +215,7 @@ async fn points_resolve_to_grids(backend: TestBackend) {
         "0.1° east of the city edge is ~8.6 km: {d}"
     );
     assert!(
-        body["error"]["details"]["nearest"]["grid"]["code"]
+        r.body["error"]["details"]["nearest"]["grid"]["code"]
             .as_str()
             .is_some()
     );
@@ -262,20 +229,23 @@ async fn points_resolve_to_grids(backend: TestBackend) {
         ("lon=106.4", "locate.missing_coordinate"),
         ("lon=106.4&lat=39&crs=bd09", "locate.bad_crs"),
     ] {
-        let (s, body) = get(&state, &format!("/api/v1/locate?{q}")).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {body}");
-        assert_error(&body, code);
+        w.get(&format!("/api/v1/locate?{q}"), &t)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, code);
     }
-    db.finish().await;
+    w.finish().await;
 }
 
 /// The atlas follows the database: grids written after start are found after a refresh.
 async fn the_atlas_keeps_in_step(backend: TestBackend) {
     let db = TestDb::open(backend).await;
-    let state = AppState::new(db.store.clone()).await.unwrap();
-    let (s, body) = get(&state, "/api/v1/locate?lon=106.4&lat=39.0").await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(body["error"]["details"]["nearest"].is_null());
+    let keys =
+        wangge_security::crypto::KeyRing::parse(&wangge_security::crypto::KeyRing::generate_file())
+            .unwrap();
+    let state = AppState::new(db.store.clone(), AuthSettings::default(), keys)
+        .await
+        .unwrap();
+    assert!(state.atlas.get().locate(106.4, 39.0).is_none());
     let city = wangge_demo::generate(5);
     db.store
         .apply_plan(&Plan {
@@ -292,8 +262,7 @@ async fn the_atlas_keeps_in_step(backend: TestBackend) {
         !state.atlas.refresh(&db.store).await.unwrap(),
         "an unchanged revision does not"
     );
-    let (s, _) = get(&state, "/api/v1/locate?lon=106.4&lat=39.0").await;
-    assert_eq!(s, StatusCode::OK);
+    assert!(state.atlas.get().locate(106.4, 39.0).is_some());
     db.finish().await;
 }
 

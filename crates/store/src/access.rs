@@ -1,0 +1,548 @@
+//! Accounts, sessions, API tokens and login throttling. Secrets never reach this layer in clear:
+//! passwords arrive hashed (Argon2id), session ids and tokens as SHA-256 digests, TOTP secrets
+//! encrypted. Time is passed in, so expiry rules live in the caller and are testable.
+
+use crate::{StoreError, on_db};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub scope_kind: String,
+    pub scope_code: String,
+    pub scope_serves: Option<String>,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub scope_kind: String,
+    pub scope_code: String,
+    pub scope_serves: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    #[serde(skip)]
+    pub totp_secret: Option<String>,
+    pub totp_enabled: i64,
+    #[serde(skip)]
+    pub recovery_codes: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub active: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const ACCOUNT_COLUMNS: &str = "SELECT id, username, display_name, role, scope_kind, scope_code, scope_serves, password_hash, \
+     totp_secret, totp_enabled, recovery_codes, failed_logins, locked_until, active, created_at FROM accounts";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRow {
+    pub account_id: Uuid,
+    pub csrf_token: String,
+    pub second_factor_done: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct TokenRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl crate::Store {
+    pub async fn create_account(
+        &self,
+        a: &NewAccount,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        let r = on_db!(self, |p| {
+            sqlx::query(
+            "INSERT INTO accounts (id, username, display_name, role, scope_kind, scope_code, scope_serves, password_hash, \
+             totp_enabled, failed_logins, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 1, $9, $9)"
+        )
+        .bind(id)
+        .bind(&a.username)
+        .bind(&a.display_name)
+        .bind(&a.role)
+        .bind(&a.scope_kind)
+        .bind(&a.scope_code)
+        .bind(&a.scope_serves)
+        .bind(&a.password_hash)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+        });
+        match r {
+            Ok(()) => Ok(id),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "用户名 {} 已存在",
+                a.username
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn account_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{ACCOUNT_COLUMNS} WHERE username = $1")
+        ))
+        .bind(username)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    pub async fn account(&self, id: Uuid) -> Result<Option<AccountRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{ACCOUNT_COLUMNS} WHERE id = $1")
+        ))
+        .bind(id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    pub async fn accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{ACCOUNT_COLUMNS} ORDER BY username")
+        ))
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Counts a failed login; locks the account for `lock_for` when the run reaches `max`.
+    /// Returns the new count and the lock's end, if locked.
+    pub async fn record_login_failure(
+        &self,
+        id: Uuid,
+        max: i64,
+        lock_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        let (n,): (i64,) = on_db!(self, |p| {
+            sqlx::query_as(
+            "UPDATE accounts SET failed_logins = failed_logins + 1, updated_at = $2 WHERE id = $1 RETURNING failed_logins"
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_one(p)
+        .await
+        })?;
+        if n >= max {
+            self.set_lock(id, Some(lock_until), now).await?;
+            return Ok((n, Some(lock_until)));
+        }
+        Ok((n, None))
+    }
+
+    pub async fn record_login_success(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Locks until a time, or unlocks (`None`, which also clears the failure count).
+    pub async fn set_lock(
+        &self,
+        id: Uuid,
+        until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE accounts SET locked_until = $2, failed_logins = CASE WHEN $2 IS NULL THEN 0 ELSE failed_logins END, updated_at = $3 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(until)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Deactivates an account: it cannot log in, its sessions end and its tokens stop working.
+    /// Nothing is deleted, so its history stays readable.
+    pub async fn deactivate_account(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE accounts SET active = 0, updated_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn set_role(
+        &self,
+        id: Uuid,
+        role: &str,
+        scope_kind: &str,
+        scope_code: &str,
+        scope_serves: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE accounts SET role = $2, scope_kind = $3, scope_code = $4, scope_serves = $5, updated_at = $6 WHERE id = $1")
+                .bind(id)
+                .bind(role)
+                .bind(scope_kind)
+                .bind(scope_code)
+                .bind(scope_serves)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            // A change of role or place takes effect at once: end the sessions granted under the old one.
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn set_password_hash(
+        &self,
+        id: Uuid,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Stores a (not yet confirmed) TOTP secret and the digests of fresh recovery codes.
+    pub async fn set_totp(
+        &self,
+        id: Uuid,
+        secret_enc: &str,
+        recovery_json: &str,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE accounts SET totp_secret = $2, recovery_codes = $3, totp_enabled = $4, updated_at = $5 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(secret_enc)
+        .bind(recovery_json)
+        .bind(enabled as i64)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn enable_totp(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "UPDATE accounts SET totp_enabled = 1, updated_at = $2 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn set_recovery_codes(
+        &self,
+        id: Uuid,
+        recovery_json: &str,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "UPDATE accounts SET recovery_codes = $2 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(recovery_json)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    // Sessions.
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        account: Uuid,
+        csrf: &str,
+        second_factor_done: bool,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+            "INSERT INTO sessions (id_hash, account_id, csrf_token, second_factor_done, ip, created_at, last_seen, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)"
+        )
+        .bind(id_hash)
+        .bind(account)
+        .bind(csrf)
+        .bind(second_factor_done as i64)
+        .bind(ip)
+        .bind(now)
+        .bind(expires_at)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT account_id, csrf_token, second_factor_done, created_at, last_seen, expires_at FROM sessions WHERE id_hash = $1"
+        )
+        .bind(id_hash)
+        .fetch_optional(p)
+        .await
+        })?)
+    }
+
+    pub async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "UPDATE sessions SET last_seen = $2 WHERE id_hash = $1"
+        )
+        .bind(id_hash)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn complete_second_factor(&self, id_hash: &str) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "UPDATE sessions SET second_factor_done = 1 WHERE id_hash = $1"
+        )
+        .bind(id_hash)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "DELETE FROM sessions WHERE id_hash = $1"
+        )
+        .bind(id_hash)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Removes sessions past their absolute expiry (housekeeping; expiry is enforced on read).
+    pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query(
+            "DELETE FROM sessions WHERE expires_at < $1"
+        )
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
+    // API tokens.
+
+    pub async fn create_token(
+        &self,
+        account: Uuid,
+        name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        on_db!(self, |p| {
+            sqlx::query(
+            "INSERT INTO api_tokens (id, account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(id)
+        .bind(account)
+        .bind(name)
+        .bind(token_hash)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(id)
+    }
+
+    /// A live (unrevoked) token by its digest.
+    pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, account_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        )
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await
+        })?)
+    }
+
+    pub async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn revoke_token(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+        )
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() > 0))?)
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, account_id, name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at"
+        )
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    // Per-address throttling of failed logins, shared by every server through the database.
+
+    /// Failures from an address within the current window (a new window starts when the old one
+    /// is older than `window_start_before`).
+    pub async fn ip_failures(
+        &self,
+        ip: &str,
+        window_start_before: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let row: Option<(DateTime<Utc>, i64)> = on_db!(self, |p| sqlx::query_as(
+            "SELECT window_start, failures FROM login_attempts WHERE ip = $1"
+        )
+        .bind(ip)
+        .fetch_optional(p)
+        .await)?;
+        Ok(match row {
+            Some((start, n)) if start >= window_start_before => n,
+            _ => 0,
+        })
+    }
+
+    pub async fn record_ip_failure(
+        &self,
+        ip: &str,
+        window_start_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let row: Option<(DateTime<Utc>, i64)> = on_db!(self, |p| sqlx::query_as(
+            "SELECT window_start, failures FROM login_attempts WHERE ip = $1"
+        )
+        .bind(ip)
+        .fetch_optional(p)
+        .await)?;
+        let (start, n) = match row {
+            Some((start, n)) if start >= window_start_before => (start, n + 1),
+            _ => (now, 1),
+        };
+        on_db!(self, |p| {
+            sqlx::query(
+            "INSERT INTO login_attempts (ip, window_start, failures) VALUES ($1, $2, $3) \
+             ON CONFLICT (ip) DO UPDATE SET window_start = excluded.window_start, failures = excluded.failures"
+        )
+        .bind(ip)
+        .bind(start)
+        .bind(n)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
+
+impl crate::Store {
+    /// Moves every session's clock (tests of expiry): `sql` sets one timestamp column to `$1`.
+    pub async fn set_session_times_for_test(
+        &self,
+        sql: &'static str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(sql)
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,210 @@
+//! A demo city on a fresh database, accounts for any role, and requests through the whole app.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{SubsecRound, Utc};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use wangge_domain::import::Plan;
+use wangge_security::crypto::KeyRing;
+use wangge_security::{password, token, totp};
+use wangge_store::testing::{TestBackend, TestDb};
+use wangge_store::{AccountRow, NewAccount};
+use wangge_web::{AppState, AuthSettings, app};
+
+pub const PASSWORD: &str = "Test#2026pw";
+
+pub struct World {
+    pub db: TestDb,
+    pub state: AppState,
+    pub city: wangge_demo::DemoCity,
+}
+
+fn hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| password::hash(PASSWORD))
+}
+
+impl World {
+    pub async fn new(backend: TestBackend) -> World {
+        World::with_settings(backend, AuthSettings::default()).await
+    }
+
+    pub async fn with_settings(backend: TestBackend, settings: AuthSettings) -> World {
+        let db = TestDb::open(backend).await;
+        let keys = KeyRing::parse(&KeyRing::generate_file()).unwrap();
+        let mut city = wangge_demo::generate(2026);
+        wangge_demo::seal_personal_data(&mut city, &keys);
+        db.store
+            .apply_plan(&Plan {
+                regions: city.regions.clone(),
+                grids: city.grids.clone(),
+            })
+            .await
+            .unwrap();
+        db.store.insert_org_batch(&city.org).await.unwrap();
+        let state = AppState::new(db.store.clone(), settings, keys)
+            .await
+            .unwrap();
+        World { db, state, city }
+    }
+
+    /// An account of a role at a scope (region/grid code or department id).
+    pub async fn account(&self, username: &str, role: &str, scope: &str) -> AccountRow {
+        let r: wangge_domain::access::Role = role.parse().unwrap();
+        let (kind, code, serves) = wangge_web::resolve_scope(&self.db.store, r, scope)
+            .await
+            .unwrap();
+        let now = Utc::now().trunc_subsecs(6);
+        let id = self
+            .db
+            .store
+            .create_account(
+                &NewAccount {
+                    username: username.into(),
+                    display_name: username.into(),
+                    role: role.into(),
+                    scope_kind: kind,
+                    scope_code: code,
+                    scope_serves: serves,
+                    password_hash: hash().to_string(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        self.db.store.account(id).await.unwrap().unwrap()
+    }
+
+    /// A bearer token for a new account.
+    pub async fn token(&self, username: &str, role: &str, scope: &str) -> String {
+        let a = self.account(username, role, scope).await;
+        let secret = token::generate("wgt_");
+        self.db
+            .store
+            .create_token(a.id, "test", &token::digest(&secret), Utc::now())
+            .await
+            .unwrap();
+        secret
+    }
+
+    /// Enrols a TOTP secret for an account and returns it.
+    pub async fn enrol_totp(&self, a: &AccountRow) -> String {
+        let secret = totp::generate_secret();
+        self.db
+            .store
+            .set_totp(
+                a.id,
+                &self.state.keys.encrypt(&secret),
+                "[]",
+                true,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        secret
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = app(self.state.clone()).oneshot(req).await.unwrap();
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").to_string());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply {
+            status,
+            body,
+            cookie,
+        }
+    }
+
+    pub async fn get(&self, uri: &str, token: &str) -> Reply {
+        self.send(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn get_anonymous(&self, uri: &str) -> Reply {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.send(
+            Request::post("/api/v1/auth/login")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    serde_json::json!({"username": username, "password": password}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A request with a session cookie (and CSRF token for unsafe methods).
+    pub async fn with_session(
+        &self,
+        method: &str,
+        uri: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", cookie);
+        if let Some(c) = csrf {
+            b = b.header("x-csrf-token", c);
+        }
+        let body = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(b.body(body).unwrap()).await
+    }
+
+    pub async fn finish(self) {
+        self.db.finish().await;
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub cookie: Option<String>,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Every error has the one shape, with a stable code and a Chinese message.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.code(), code, "{}", self.body);
+        let message = self.body["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            message
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "message should be Chinese: {}",
+            self.body
+        );
+    }
+}
