@@ -546,3 +546,58 @@ impl crate::Store {
         Ok(())
     }
 }
+
+/// A live token with its account, read in one round trip (every machine request does this).
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenWithAccount {
+    pub token_id: Uuid,
+    pub token_last_used: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+}
+
+/// A session with its account, read in one round trip (every browser request does this).
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionWithAccount {
+    pub csrf_token: String,
+    pub second_factor_done: i64,
+    pub last_seen: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+}
+
+const JOINED_ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.role, a.scope_kind, a.scope_code, a.scope_serves, \
+     a.password_hash, a.totp_secret, a.totp_enabled, a.recovery_codes, a.failed_logins, a.locked_until, a.active, a.created_at";
+
+impl crate::Store {
+    pub async fn token_with_account(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<TokenWithAccount>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT t.id AS token_id, t.last_used_at AS token_last_used, {JOINED_ACCOUNT_COLUMNS} FROM api_tokens t \
+             JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        )))
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await
+        })?)
+    }
+
+    pub async fn session_with_account(
+        &self,
+        id_hash: &str,
+    ) -> Result<Option<SessionWithAccount>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT s.csrf_token, s.second_factor_done, s.last_seen, s.expires_at, {JOINED_ACCOUNT_COLUMNS} FROM sessions s \
+             JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = $1"
+        )))
+        .bind(id_hash)
+        .fetch_optional(p)
+        .await
+        })?)
+    }
+}

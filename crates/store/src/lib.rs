@@ -13,7 +13,9 @@ mod org;
 mod registry;
 pub mod testing;
 
-pub use access::{AccountRow, NewAccount, SessionRow, TokenRow};
+pub use access::{
+    AccountRow, NewAccount, SessionRow, SessionWithAccount, TokenRow, TokenWithAccount,
+};
 pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;

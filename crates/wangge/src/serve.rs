@@ -52,6 +52,17 @@ pub async fn build_demo(
     store.insert_org_batch(&city.org).await?;
     create_accounts(store, keys, &city).await?;
     store.set_meta("demo_seed", &seed.to_string()).await?;
+    store
+        .append_audit(
+            &crate::accounts::cli_audit(
+                "demo.build",
+                "city",
+                Some(wangge_demo::CITY_CODE.into()),
+                serde_json::json!({"seed": seed, "regions": plan.regions.len(), "grids": plan.grids.len(), "people": city.org.people.len()}),
+            ),
+            Utc::now(),
+        )
+        .await?;
     if let Some(t) = today {
         store.set_meta("demo_today", t).await?;
     }

@@ -741,3 +741,114 @@ wangge_store::both_backends!(
     operator_commands,
     personal_identifiers_are_encrypted_at_rest
 );
+
+/// Given a certificate, the server speaks HTTPS itself (rustls) and marks its cookie Secure.
+#[test]
+fn serves_https_with_a_certificate() {
+    let root = scratch_dir("cli-tls");
+    let (cert, key) = (root.join("cert.pem"), root.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (Debian's openssl package) makes the test certificate");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let data = dir_arg(&root.join("data"));
+    assert!(
+        wangge(&["demo", "--no-serve", "--data-dir", &data])
+            .status
+            .success()
+    );
+    let (server, addr) = start_server(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            &data,
+            "--tls-cert",
+            &dir_arg(&cert),
+            "--tls-key",
+            &dir_arg(&key),
+        ],
+        &root.join("server.log"),
+    );
+    let curl = |extra: &[&str]| {
+        Command::new("curl")
+            .args(["-s", "-i", "--max-time", "10", "--cacert"])
+            .arg(&cert)
+            .args(extra)
+            .output()
+            .expect("curl")
+    };
+    let out = curl(&[&format!("https://{addr}/healthz")]);
+    assert!(
+        text(&out.stdout).ends_with("ok"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out = curl(&[
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"username":"ld.zhou","password":"Wangge#2026"}"#,
+        &format!("https://{addr}/api/v1/auth/login"),
+    ]);
+    let head = text(&out.stdout);
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/2 200"),
+        "{head}"
+    );
+    assert!(
+        head.lines()
+            .any(|l| l.to_ascii_lowercase().starts_with("set-cookie:")
+                && l.contains("Secure")
+                && l.contains("HttpOnly")),
+        "{head}"
+    );
+    // Plain HTTP to the TLS port gets nowhere.
+    let plain = Command::new("curl")
+        .args(["-s", "--max-time", "5", &format!("http://{addr}/healthz")])
+        .output()
+        .unwrap();
+    assert_ne!(text(&plain.stdout), "ok");
+    drop(server);
+    let out = wangge(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data,
+        "--tls-cert",
+        &dir_arg(&root.join("missing.pem")),
+        "--tls-key",
+        &dir_arg(&key),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("missing.pem"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
