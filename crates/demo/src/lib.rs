@@ -152,7 +152,6 @@ struct TownshipSpec {
 struct CountySpec {
     code: &'static str,
     name: &'static str,
-    short: &'static str,
     /// south and north latitude of the county's band
     band: (f64, f64),
     townships: Vec<TownshipSpec>,
@@ -174,7 +173,6 @@ fn counties() -> Vec<CountySpec> {
         CountySpec {
             code: "640205",
             name: "惠农区",
-            short: "惠农",
             band: (39.08, 39.30),
             townships: vec![
                 t("北街街道", 0, 6, 0),
@@ -194,7 +192,6 @@ fn counties() -> Vec<CountySpec> {
         CountySpec {
             code: "640202",
             name: "大武口区",
-            short: "大武口",
             band: (38.93, 39.08),
             townships: vec![
                 t("长胜街道", 0, 8, 0),
@@ -212,7 +209,6 @@ fn counties() -> Vec<CountySpec> {
         CountySpec {
             code: "640221",
             name: "平罗县",
-            short: "平罗",
             band: (38.70, 38.93),
             townships: vec![
                 t("城关镇", 1, 4, 10),
@@ -529,12 +525,6 @@ pub fn generate(seed: u64) -> DemoCity {
             .map(|p| p.0)
             .unwrap_or(Coord { x: 106.4, y: 39.0 })
     };
-    let region_shape = |code: &str| -> Option<&MultiPolygon<f64>> {
-        regions
-            .iter()
-            .find(|r| r.code.as_str() == code)
-            .and_then(|r| r.shape.as_ref())
-    };
 
     let add_unit =
         |ids: &mut Ids, kind: UnitKind, name: String, at: Coord<f64>, org: &mut OrgBatch| {
@@ -658,21 +648,17 @@ pub fn generate(seed: u64) -> DemoCity {
                 });
             }
         }
-        let _ = county.short;
     }
 
     // Governance centres (36) and legal-service centres, stations and rooms (3 + 36 + 313 = 352).
     let mut legal = 0usize;
     for county in &specs {
-        let ccode = format!("{}000000", county.code);
-        let seat = centre_of(region_shape(&ccode).expect("county shape"));
         // The county centre sits in the county's first township, where its seat is.
         let first_township = regions
             .iter()
             .find(|r| r.level == Level::Township && r.code.as_str().starts_with(county.code))
             .expect("township");
         let at = centre_of(first_township.shape.as_ref().expect("shape"));
-        let _ = seat;
         add_unit(
             &mut ids,
             UnitKind::LegalServiceCentre,

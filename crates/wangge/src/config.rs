@@ -3,10 +3,12 @@
 
 use crate::Cli;
 use anyhow::{Context, Result};
+use chrono::Duration;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use wangge_security::crypto::KeyRing;
 use wangge_store::Store;
+use wangge_web::AuthSettings;
 
 pub const DEFAULT_DATA_DIR: &str = "wangge-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -23,6 +25,10 @@ struct FileConfig {
     key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    session_idle_minutes: Option<i64>,
+    session_absolute_hours: Option<i64>,
+    lockout_after_failures: Option<i64>,
+    lockout_minutes: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -33,6 +39,25 @@ pub struct Config {
     listen: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub auth: AuthSettings,
+}
+
+/// Reads an optional whole-number setting, refusing values outside a sensible range.
+fn bounded(
+    name: &str,
+    v: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+) -> Result<i64> {
+    match v {
+        None => Ok(default),
+        Some(n) if range.contains(&n) => Ok(n),
+        Some(n) => anyhow::bail!(
+            "配置项 {name} 应在 {}…{} 之间，收到 {n}",
+            range.start(),
+            range.end()
+        ),
+    }
 }
 
 impl Config {
@@ -64,6 +89,36 @@ impl Config {
             listen: file.listen,
             tls_cert: file.tls_cert,
             tls_key: file.tls_key,
+            auth: {
+                let d = AuthSettings::default();
+                AuthSettings {
+                    idle_timeout: Duration::minutes(bounded(
+                        "session_idle_minutes",
+                        file.session_idle_minutes,
+                        1..=1440,
+                        d.idle_timeout.num_minutes(),
+                    )?),
+                    absolute_timeout: Duration::hours(bounded(
+                        "session_absolute_hours",
+                        file.session_absolute_hours,
+                        1..=72,
+                        d.absolute_timeout.num_hours(),
+                    )?),
+                    max_failures: bounded(
+                        "lockout_after_failures",
+                        file.lockout_after_failures,
+                        1..=100,
+                        d.max_failures,
+                    )?,
+                    lock_for: Duration::minutes(bounded(
+                        "lockout_minutes",
+                        file.lockout_minutes,
+                        1..=1440,
+                        d.lock_for.num_minutes(),
+                    )?),
+                    ..d
+                }
+            },
         })
     }
 

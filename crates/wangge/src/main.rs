@@ -247,7 +247,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 tls_cert.or(cfg.tls_cert.clone()),
                 tls_key.or(cfg.tls_key.clone()),
             )?;
-            serve::serve(store, keys, &cfg.listen(listen), tls).await?;
+            serve::serve(store, keys, cfg.auth.clone(), &cfg.listen(listen), tls).await?;
         }
         Command::Demo {
             seed,
@@ -260,7 +260,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             serve::build_demo(&store, &keys, seed, today.as_deref()).await?;
             if !no_serve {
                 let tls = serve::tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
-                serve::serve(store, keys, &cfg.listen(listen), tls).await?;
+                serve::serve(store, keys, cfg.auth.clone(), &cfg.listen(listen), tls).await?;
             }
         }
         Command::Import { file, tolerance_m2 } => {

@@ -163,10 +163,16 @@ pub fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<T
     }
 }
 
-pub async fn serve(store: Store, keys: KeyRing, listen: &str, tls: Option<TlsFiles>) -> Result<()> {
+pub async fn serve(
+    store: Store,
+    keys: KeyRing,
+    auth: AuthSettings,
+    listen: &str,
+    tls: Option<TlsFiles>,
+) -> Result<()> {
     let settings = AuthSettings {
         secure_cookies: tls.is_some(),
-        ..AuthSettings::default()
+        ..auth
     };
     let state = AppState::new(store, settings, keys).await?;
     let _watch = state.watch_atlas(Duration::from_secs(5));

@@ -303,6 +303,15 @@ fn configuration_comes_from_file_env_and_flags() {
         "{}",
         text(&out.stderr)
     );
+    let out_of_range = root.join("range.toml");
+    std::fs::write(&out_of_range, "session_idle_minutes = 0\n").unwrap();
+    let out = wangge(&["serve", "--config", &dir_arg(&out_of_range)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("session_idle_minutes"),
+        "{}",
+        text(&out.stderr)
+    );
     let unknown = root.join("unknown.toml");
     std::fs::write(&unknown, "colour = \"red\"\n").unwrap();
     let out = wangge(&["db", "migrate", "--config", &dir_arg(&unknown)]);

@@ -16,6 +16,7 @@ use wangge_store::PersonRow;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/people", get(search))
         .route("/api/v1/people/{id}", get(person))
         .route("/api/v1/people/{id}/personal-data", get(unmask))
 }
@@ -45,18 +46,77 @@ fn decrypt(state: &AppState, enc: &Option<String>) -> ApiResult<Option<String>> 
         .transpose()
 }
 
+fn masked(state: &AppState, p: &PersonRow) -> ApiResult<Value> {
+    let id_number = decrypt(state, &p.id_number_enc)?.map(|v| pii::mask_id_number(&v));
+    let phone = decrypt(state, &p.phone_enc)?.map(|v| pii::mask_phone(&v));
+    Ok(json!({
+        "id": p.id, "name": p.name, "employment": p.employment, "home_code": p.home_code,
+        "id_number": id_number, "phone": phone, "masked": true,
+    }))
+}
+
 async fn person(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let p = load(&state, &caller, &id).await?;
-    let id_number = decrypt(&state, &p.id_number_enc)?.map(|v| pii::mask_id_number(&v));
-    let phone = decrypt(&state, &p.phone_enc)?.map(|v| pii::mask_phone(&v));
-    Ok(Json(json!({
-        "id": p.id, "name": p.name, "employment": p.employment, "home_code": p.home_code,
-        "id_number": id_number, "phone": phone, "masked": true,
-    })))
+    Ok(Json(masked(&state, &p)?))
+}
+
+/// Finds people by an exact ID-card or mobile number through the blind index: the number is
+/// validated, never stored or logged, and the search itself is audited with the number masked.
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let vis = caller.visibility()?;
+    let (is_phone, value) = match (q.get("phone"), q.get("id_number")) {
+        (Some(p), None) => (
+            true,
+            pii::validate_mobile(p)
+                .map_err(|e| ApiError::bad_request("personal_data.bad_phone", e.to_string()))?,
+        ),
+        (None, Some(i)) => (
+            false,
+            pii::validate_id_number(i)
+                .map_err(|e| ApiError::bad_request("personal_data.bad_id_number", e.to_string()))?,
+        ),
+        _ => {
+            return Err(ApiError::bad_request(
+                "personal_data.search_key",
+                "请只用 phone 或 id_number 其中一个参数查找",
+            ));
+        }
+    };
+    let kind = if is_phone { "phone" } else { "id_number" };
+    let found = state
+        .store
+        .people_by_index(&vis, is_phone, &state.keys.blind_index(kind, &value))
+        .await?;
+    let shown = if is_phone {
+        pii::mask_phone(&value)
+    } else {
+        pii::mask_id_number(&value)
+    };
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "personal_data.search",
+                Some("person"),
+                None,
+                json!({"field": kind, "masked": shown, "found": found.len()}),
+            ),
+            now(),
+        )
+        .await?;
+    let people: Vec<Value> = found
+        .iter()
+        .map(|p| masked(&state, p))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(json!({"people": people})))
 }
 
 async fn unmask(

@@ -119,6 +119,7 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/api/v1/grids/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids", Guard::Scoped),
     ("GET", "/api/v1/locate", Guard::Scoped),
+    ("GET", "/api/v1/people", Guard::Scoped),
     ("GET", "/api/v1/people/{id}", Guard::Scoped),
     ("GET", "/api/v1/people/{id}/personal-data", Guard::Scoped),
     (
@@ -315,6 +316,40 @@ async fn scope_matrix(backend: TestBackend) {
                     out.body
                 );
             }
+        }
+        // Search by number: found inside, an empty list outside (as if no such person).
+        let phone_of = |id: &str| {
+            w.city
+                .personal
+                .iter()
+                .find(|x| x.person.to_string() == id)
+                .unwrap()
+                .phone
+                .clone()
+        };
+        let (inside_phone, outside_phone) = (phone_of(&p.person), phone_of(&p.out_person));
+        let found = w
+            .get(&format!("/api/v1/people?phone={inside_phone}"), &t)
+            .await;
+        let missed = w
+            .get(&format!("/api/v1/people?phone={outside_phone}"), &t)
+            .await;
+        if role.is_administrator() {
+            found.assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+            missed.assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+        } else {
+            assert_eq!(
+                found.body["people"].as_array().map(Vec::len),
+                Some(usize::from(person_inside)),
+                "{role_id}: {}",
+                found.body
+            );
+            assert_eq!(
+                missed.body["people"].as_array().map(Vec::len),
+                Some(0),
+                "{role_id}: {}",
+                missed.body
+            );
         }
         // Administrator routes: only the one duty's holder passes.
         for (method, path, guard) in ROUTES {
@@ -783,6 +818,67 @@ async fn personal_data_is_masked_and_each_view_audited(backend: TestBackend) {
     )
     .await
     .assert_error(StatusCode::BAD_REQUEST, "personal_data.bad_field");
+    // Found by exact number through the blind index, inside the scope only.
+    let r = w
+        .get(&format!("/api/v1/people?phone={}", ids.phone), &t)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["people"][0]["id"], p.person.as_str());
+    assert!(!r.body.to_string().contains(&ids.phone));
+    let r = w
+        .get(&format!("/api/v1/people?id_number={}", ids.id_number), &t)
+        .await;
+    assert_eq!(r.body["people"].as_array().unwrap().len(), 1);
+    let outsider = w
+        .city
+        .personal
+        .iter()
+        .find(|x| x.person.to_string() == p.out_person)
+        .unwrap();
+    let r = w
+        .get(&format!("/api/v1/people?phone={}", outsider.phone), &t)
+        .await;
+    assert_eq!(
+        r.body["people"].as_array().unwrap().len(),
+        0,
+        "not found outside the scope"
+    );
+    for (q, code) in [
+        ("phone=12345", "personal_data.bad_phone"),
+        ("phone=23812345678", "personal_data.bad_phone"),
+        (
+            "id_number=110105194912310021",
+            "personal_data.bad_id_number",
+        ),
+        (
+            "id_number=11010519491331002X",
+            "personal_data.bad_id_number",
+        ),
+        ("", "personal_data.search_key"),
+        (
+            "phone=13812345678&id_number=11010519491231002X",
+            "personal_data.search_key",
+        ),
+    ] {
+        w.get(&format!("/api/v1/people?{q}"), &t)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, code);
+    }
+    let searches =
+        w.db.store
+            .search_audit(&wangge_store::AuditQuery {
+                action: Some("personal_data.search".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    assert_eq!(searches.len(), 3);
+    assert!(
+        searches
+            .iter()
+            .all(|a| !a.detail.contains(&ids.phone) && !a.detail.contains(&ids.id_number))
+    );
     let trail =
         w.db.store
             .search_audit(&wangge_store::AuditQuery {
