@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod atlas;
+pub mod calendar;
 pub mod crs;
 pub mod geometry;
 pub mod import;

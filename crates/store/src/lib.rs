@@ -7,6 +7,7 @@
 
 mod access;
 mod audit;
+mod calendar;
 mod db;
 mod error;
 mod org;

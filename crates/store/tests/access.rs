@@ -215,3 +215,50 @@ wangge_store::both_backends!(
     verify_finds_changed_removed_and_inserted_records,
     accounts_lock_unlock_and_leave
 );
+
+mod calendar {
+    use chrono::{NaiveDate, Utc};
+    use wangge_domain::calendar::{YearSchedule, shipped_schedules};
+    use wangge_store::testing::{TestBackend, TestDb};
+
+    async fn seeded_once_then_a_new_year_loads(backend: TestBackend) {
+        let db = TestDb::open(backend).await;
+        let s = &db.store;
+        assert!(
+            s.seed_calendar(&shipped_schedules(), Utc::now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.seed_calendar(&shipped_schedules(), Utc::now())
+                .await
+                .unwrap(),
+            "only into an empty calendar"
+        );
+        let (days, years) = s.calendar_data().await.unwrap();
+        assert_eq!(years, (2018..=2026).collect::<Vec<_>>());
+        assert!(days.len() > 250);
+        let before = s.calendar_revision().await.unwrap();
+        let y = wangge_domain::calendar::parse_holiday_cn(
+            r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}, {"name": "春节", "date": "2027-02-06", "isOffDay": false}]}"#,
+        )
+        .unwrap();
+        s.load_calendar_year(&y, "test", Utc::now()).await.unwrap();
+        // Loading the same year again replaces it rather than adding to it.
+        let smaller = YearSchedule {
+            year: 2027,
+            days: y.days[..1].to_vec(),
+        };
+        s.load_calendar_year(&smaller, "test", Utc::now())
+            .await
+            .unwrap();
+        let (after, years) = s.calendar_data().await.unwrap();
+        assert_eq!(years.last(), Some(&2027));
+        assert_eq!(after.len(), days.len() + 1);
+        assert!(after.contains(&(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), true)));
+        assert!(s.calendar_revision().await.unwrap() > before);
+        db.finish().await;
+    }
+
+    wangge_store::both_backends!(seeded_once_then_a_new_year_loads);
+}

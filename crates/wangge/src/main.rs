@@ -2,6 +2,7 @@
 //! command line, resolves the configuration and hands over to the command modules.
 
 mod accounts;
+mod calendar;
 mod config;
 mod geojson_io;
 mod serve;
@@ -131,6 +132,34 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The working calendar: due times, published years, loading a new year's notice
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CalendarCommand {
+    /// When a time limit started at --from falls due (Beijing time)
+    Due {
+        /// Start, RFC 3339 (e.g. 2025-09-30T10:00:00+08:00)
+        #[arg(long)]
+        from: String,
+        /// Working days (the start day is not counted; ends at the close of office hours)
+        #[arg(long, group = "limit")]
+        working_days: Option<u32>,
+        /// Working hours (office time only)
+        #[arg(long, group = "limit")]
+        working_hours: Option<i64>,
+        /// Natural minutes
+        #[arg(long, group = "limit")]
+        minutes: Option<i64>,
+    },
+    /// List the years with a loaded notice
+    Years,
+    /// Load (or replace) a year's notice from a holiday-cn style JSON file
+    Load { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -328,6 +357,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 TokenCommand::Revoke { id } => accounts::token_revoke(&store, &id).await?,
                 TokenCommand::List => accounts::token_list(&store).await?,
             }
+        }
+        Command::Calendar { command } => {
+            let store = cfg.open_store().await?;
+            return calendar::run(&store, command).await;
         }
         Command::Audit { command } => {
             let store = cfg.open_store().await?;

@@ -175,7 +175,7 @@ pub async fn serve(
         ..auth
     };
     let state = AppState::new(store, settings, keys).await?;
-    let _watch = state.watch_atlas(Duration::from_secs(5));
+    let _watch = state.watch_caches(Duration::from_secs(5));
     let app = wangge_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let listener =

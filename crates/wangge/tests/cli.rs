@@ -861,3 +861,117 @@ fn serves_https_with_a_certificate() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn calendar_commands() {
+    let root = scratch_dir("cli-calendar");
+    let d = dir_arg(&root.join("data"));
+    let out = wangge(&[
+        "calendar",
+        "due",
+        "--from",
+        "2025-09-30T10:00:00+08:00",
+        "--working-days",
+        "3",
+        "--data-dir",
+        &d,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "2025-10-11T18:00:00+08:00");
+    let out = wangge(&[
+        "calendar",
+        "due",
+        "--from",
+        "2025-11-13T11:30:00+08:00",
+        "--working-hours",
+        "1",
+        "--data-dir",
+        &d,
+    ]);
+    assert_eq!(text(&out.stdout).trim(), "2025-11-13T15:00:00+08:00");
+    let out = wangge(&[
+        "calendar",
+        "due",
+        "--from",
+        "2025-11-13T11:30:00+08:00",
+        "--minutes",
+        "45",
+        "--data-dir",
+        &d,
+    ]);
+    assert_eq!(text(&out.stdout).trim(), "2025-11-13T12:15:00+08:00");
+    // A year without a notice: an answer, and a warning.
+    let out = wangge(&[
+        "calendar",
+        "due",
+        "--from",
+        "2027-03-01T10:00:00+08:00",
+        "--working-days",
+        "1",
+        "--data-dir",
+        &d,
+    ]);
+    assert_eq!(text(&out.stdout).trim(), "2027-03-02T18:00:00+08:00");
+    assert!(
+        text(&out.stderr).contains("尚未发布"),
+        "{}",
+        text(&out.stderr)
+    );
+    for args in [
+        vec![
+            "calendar",
+            "due",
+            "--from",
+            "tomorrow",
+            "--working-days",
+            "1",
+        ],
+        vec!["calendar", "due", "--from", "2025-09-30T10:00:00+08:00"],
+        vec![
+            "calendar",
+            "due",
+            "--from",
+            "2025-09-30T10:00:00+08:00",
+            "--minutes",
+            "-3",
+        ],
+    ] {
+        let out = wangge(&[args.as_slice(), &["--data-dir", &d]].concat());
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+    }
+    // Loading a new year: a bad file is refused whole; the good one ends the provisional answers.
+    let bad = root.join("bad.json");
+    std::fs::write(&bad, r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}, {"name": "x", "date": "2027-03-03", "isOffDay": false}]}"#).unwrap();
+    let out = wangge(&["calendar", "load", &dir_arg(&bad), "--data-dir", &d]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("不是周末"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&wangge(&["calendar", "years", "--data-dir", &d]).stdout).contains("2027"),
+        "nothing written"
+    );
+    let good = root.join("2027.json");
+    std::fs::write(
+        &good,
+        r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}"#,
+    )
+    .unwrap();
+    let out = wangge(&["calendar", "load", &dir_arg(&good), "--data-dir", &d]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&wangge(&["calendar", "years", "--data-dir", &d]).stdout).contains("2027"));
+    let out = wangge(&[
+        "calendar",
+        "due",
+        "--from",
+        "2027-03-01T10:00:00+08:00",
+        "--working-days",
+        "1",
+        "--data-dir",
+        &d,
+    ]);
+    assert!(!text(&out.stderr).contains("尚未发布"));
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod auth;
+pub mod calendar;
 mod error;
 mod home;
 mod locate;
@@ -16,7 +17,7 @@ mod state;
 pub use admin::resolve_scope;
 pub use auth::AuthSettings;
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, AtlasHandle};
+pub use state::{AppState, Cached};
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(session::router())
         .merge(admin::router())
         .merge(people::router())
+        .merge(calendar::router())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "没有这个地址")
         })

@@ -1,11 +1,15 @@
-//! What every handler shares: the store and the atlas. The atlas is a per-server cache of the
-//! grids; a background task compares the database's atlas revision with the one loaded and
-//! rebuilds when another process (an import, another server) changed the grids.
+//! What every handler shares: the store, the security settings and keys, and two per-server caches
+//! of database contents — the atlas (grid polygons in an R-tree) and the working calendar. Each
+//! cache remembers the database revision it was built from; a background task compares revisions
+//! and rebuilds when another process (an import, a calendar load, another server) changed the data.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wangge_domain::atlas::Atlas;
+use wangge_domain::calendar::{Calendar, OfficeHours, shipped_schedules};
 use wangge_security::crypto::KeyRing;
 use wangge_store::{Store, StoreError};
 
@@ -14,46 +18,63 @@ use crate::auth::AuthSettings;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub atlas: Arc<AtlasHandle>,
+    pub atlas: Arc<Cached<Atlas>>,
+    pub calendar: Arc<Cached<Calendar>>,
     pub auth: Arc<AuthSettings>,
     /// SM4 keys for personal data and second-factor secrets; never stored in the database.
     pub keys: Arc<KeyRing>,
 }
 
-pub struct AtlasHandle {
-    current: RwLock<Arc<Atlas>>,
+type Loaded<T> = Pin<Box<dyn Future<Output = Result<(i64, T), StoreError>> + Send>>;
+
+/// A value built from the database, with the revision it was built from.
+pub struct Cached<T> {
+    current: RwLock<Arc<T>>,
     revision: AtomicI64,
+    revision_key: &'static str,
+    load: Box<dyn Fn(Store) -> Loaded<T> + Send + Sync>,
 }
 
-impl AtlasHandle {
-    pub fn get(&self) -> Arc<Atlas> {
+impl<T: Send + Sync + 'static> Cached<T> {
+    fn new(
+        initial: T,
+        revision_key: &'static str,
+        load: impl Fn(Store) -> Loaded<T> + Send + Sync + 'static,
+    ) -> Cached<T> {
+        Cached {
+            current: RwLock::new(Arc::new(initial)),
+            revision: AtomicI64::new(-1),
+            revision_key,
+            load: Box::new(load),
+        }
+    }
+
+    pub fn get(&self) -> Arc<T> {
         match self.current.read() {
             Ok(a) => a.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Rebuilds the atlas from the database.
+    /// Rebuilds from the database.
     pub async fn reload(&self, store: &Store) -> Result<(), StoreError> {
-        let revision = store.atlas_revision().await?;
-        let regions = store.regions().await?;
-        let grids = store.grids().await?;
-        let atlas = Arc::new(
-            tokio::task::spawn_blocking(move || Atlas::build(regions, grids))
-                .await
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        );
+        let (revision, value) = (self.load)(store.clone()).await?;
+        let value = Arc::new(value);
         match self.current.write() {
-            Ok(mut a) => *a = atlas,
-            Err(poisoned) => *poisoned.into_inner() = atlas,
+            Ok(mut a) => *a = value,
+            Err(poisoned) => *poisoned.into_inner() = value,
         }
         self.revision.store(revision, Ordering::SeqCst);
         Ok(())
     }
 
-    /// Rebuilds only if the grids changed since the last load.
+    /// Rebuilds only if the data changed since the last load.
     pub async fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
-        let revision = store.atlas_revision().await?;
+        let revision = store
+            .meta(self.revision_key)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         if revision == self.revision.load(Ordering::SeqCst) {
             return Ok(false);
         }
@@ -62,27 +83,65 @@ impl AtlasHandle {
     }
 }
 
+fn blocking_err(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// Loads the grids into an atlas (the revision is read first, so a change racing the load is
+/// picked up by the next refresh).
+fn load_atlas(store: Store) -> Loaded<Atlas> {
+    Box::pin(async move {
+        let revision = store.atlas_revision().await?;
+        let regions = store.regions().await?;
+        let grids = store.grids().await?;
+        let atlas = tokio::task::spawn_blocking(move || Atlas::build(regions, grids))
+            .await
+            .map_err(blocking_err)?;
+        Ok((revision, atlas))
+    })
+}
+
+fn load_calendar(store: Store) -> Loaded<Calendar> {
+    Box::pin(async move {
+        let revision = store.calendar_revision().await?;
+        let (days, years) = store.calendar_data().await?;
+        let calendar =
+            tokio::task::spawn_blocking(move || Calendar::new(days, years, OfficeHours::default()))
+                .await
+                .map_err(blocking_err)?;
+        Ok((revision, calendar))
+    })
+}
+
 impl AppState {
     pub async fn new(
         store: Store,
         auth: AuthSettings,
         keys: KeyRing,
     ) -> Result<AppState, StoreError> {
-        let handle = AtlasHandle {
-            current: RwLock::new(Arc::new(Atlas::empty())),
-            revision: AtomicI64::new(-1),
-        };
-        handle.reload(&store).await?;
+        // A new database gets the notices that ship with the binary.
+        store
+            .seed_calendar(&shipped_schedules(), chrono::Utc::now())
+            .await?;
+        let atlas = Cached::new(Atlas::empty(), "atlas_revision", load_atlas);
+        atlas.reload(&store).await?;
+        let calendar = Cached::new(
+            Calendar::shipped(OfficeHours::default()),
+            "calendar_revision",
+            load_calendar,
+        );
+        calendar.reload(&store).await?;
         Ok(AppState {
             store,
-            atlas: Arc::new(handle),
+            atlas: Arc::new(atlas),
+            calendar: Arc::new(calendar),
             auth: Arc::new(auth),
             keys: Arc::new(keys),
         })
     }
 
-    /// Keeps the atlas in step with the database until the process ends.
-    pub fn watch_atlas(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+    /// Keeps the caches in step with the database until the process ends.
+    pub fn watch_caches(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -94,6 +153,11 @@ impl AppState {
                     }
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "atlas refresh failed"),
+                }
+                match state.calendar.refresh(&state.store).await {
+                    Ok(true) => tracing::info!("working calendar reloaded"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "calendar refresh failed"),
                 }
             }
         })

@@ -272,3 +272,76 @@ wangge_store::both_backends!(
     points_resolve_to_grids,
     the_atlas_keeps_in_step
 );
+
+mod calendar {
+    use super::*;
+    use wangge_domain::calendar::parse_holiday_cn;
+
+    async fn due_times_over_http(backend: TestBackend) {
+        let (w, t) = demo_world(backend).await;
+        let r = w
+            .get(
+                "/api/v1/calendar/due?from=2025-09-30T10:00:00%2B08:00&working_days=3",
+                &t,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["due"], "2025-10-11T18:00:00+08:00");
+        assert_eq!(r.body["provisional"], false);
+        let r = w
+            .get(
+                "/api/v1/calendar/due?from=2025-11-14T17:00:00%2B08:00&working_hours=2",
+                &t,
+            )
+            .await;
+        assert_eq!(r.body["due"], "2025-11-17T09:30:00+08:00");
+        let r = w
+            .get(
+                "/api/v1/calendar/due?from=2027-03-01T10:00:00%2B08:00&working_days=1",
+                &t,
+            )
+            .await;
+        assert_eq!(r.body["provisional"], true);
+        assert!(r.body["warning"].as_str().unwrap().contains("尚未发布"));
+        for (q, code) in [
+            ("working_days=3", "calendar.from_required"),
+            ("from=yesterday&working_days=3", "calendar.bad_from"),
+            ("from=2025-09-30T10:00:00Z", "calendar.bad_limit"),
+            (
+                "from=2025-09-30T10:00:00Z&working_days=3&minutes=5",
+                "calendar.bad_limit",
+            ),
+            ("from=2025-09-30T10:00:00Z&minutes=-5", "calendar.bad_limit"),
+            (
+                "from=2025-09-30T10:00:00Z&working_hours=x",
+                "calendar.bad_limit",
+            ),
+        ] {
+            w.get(&format!("/api/v1/calendar/due?{q}"), &t)
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, code);
+        }
+        // A year loaded into the database reaches the server's calendar on its next refresh.
+        let y = parse_holiday_cn(
+            r#"{"year": 2027, "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}"#,
+        )
+        .unwrap();
+        w.db.store
+            .load_calendar_year(&y, "test", chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(w.state.calendar.refresh(&w.db.store).await.unwrap());
+        let r = w
+            .get(
+                "/api/v1/calendar/due?from=2027-03-01T10:00:00%2B08:00&working_days=1",
+                &t,
+            )
+            .await;
+        assert_eq!(r.body["provisional"], false);
+        let r = w.get("/api/v1/calendar/years", &t).await;
+        assert_eq!(r.body["published"].as_array().unwrap().len(), 10);
+        w.finish().await;
+    }
+
+    wangge_store::both_backends!(due_times_over_http);
+}

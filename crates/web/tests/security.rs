@@ -115,6 +115,8 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("POST", "/api/v1/auth/second-factor/enroll", Guard::Own),
     ("POST", "/api/v1/auth/second-factor/confirm", Guard::Own),
     ("GET", "/api/v1/me", Guard::Own),
+    ("GET", "/api/v1/calendar/due", Guard::Own),
+    ("GET", "/api/v1/calendar/years", Guard::Own),
     ("GET", "/api/v1/regions/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids", Guard::Scoped),

@@ -1,0 +1,79 @@
+//! The working calendar over HTTP: when a time limit started at a moment falls due, and which years
+//! have a published notice.
+
+use crate::auth::Caller;
+use crate::{ApiError, ApiResult, AppState};
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use wangge_domain::calendar::{Limit, beijing};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calendar/due", get(due))
+        .route("/api/v1/calendar/years", get(years))
+}
+
+/// Reads the one limit given as `working_days`, `working_hours` or `minutes`.
+pub fn limit_from(q: &HashMap<String, String>) -> Result<Limit, String> {
+    let given: Vec<(&str, &String)> = ["working_days", "working_hours", "minutes"]
+        .into_iter()
+        .filter_map(|k| q.get(k).map(|v| (k, v)))
+        .collect();
+    let [(name, raw)] = given.as_slice() else {
+        return Err("请给出且只给出一个期限：working_days、working_hours 或 minutes".into());
+    };
+    let n: i64 = raw
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (0..=100_000).contains(n))
+        .ok_or_else(|| format!("{name} 应为 0–100000 的整数，收到 \"{raw}\""))?;
+    Ok(match *name {
+        "working_days" => Limit::WorkingDays(n.min(3650) as u32),
+        "working_hours" => Limit::working_hours(n),
+        _ => Limit::Minutes(n),
+    })
+}
+
+async fn due(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let from = q.get("from").ok_or_else(|| {
+        ApiError::bad_request(
+            "calendar.from_required",
+            "缺少 from（RFC 3339 时间，例如 2025-09-30T10:00:00+08:00）",
+        )
+    })?;
+    let from: DateTime<Utc> = DateTime::parse_from_rfc3339(from)
+        .map_err(|_| {
+            ApiError::bad_request(
+                "calendar.bad_from",
+                format!("from 不是 RFC 3339 时间：\"{from}\""),
+            )
+        })?
+        .with_timezone(&Utc);
+    let limit = limit_from(&q).map_err(|m| ApiError::bad_request("calendar.bad_limit", m))?;
+    let due = state.calendar.get().due(from, limit);
+    let mut body = json!({
+        "from": from.with_timezone(&beijing()).to_rfc3339(),
+        "limit": limit,
+        "due": due.at.with_timezone(&beijing()).to_rfc3339(),
+        "provisional": due.provisional,
+    });
+    if due.provisional {
+        body["warning"] = json!(
+            "期限涉及尚未发布节假日安排的年份，暂按周一至周五工作计算；请管理员导入该年度安排"
+        );
+    }
+    Ok(Json(body))
+}
+
+async fn years(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+    Json(json!({"published": state.calendar.get().published_years().collect::<Vec<_>>()}))
+}
