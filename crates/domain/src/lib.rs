@@ -10,6 +10,7 @@ pub mod import;
 pub mod model;
 pub mod org;
 pub mod region;
+pub mod workflow;
 
 pub use model::{Grid, Region};
 pub use region::{GridCode, GridType, Level, RegionCode};
