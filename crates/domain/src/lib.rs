@@ -4,6 +4,7 @@
 pub mod access;
 pub mod atlas;
 pub mod calendar;
+pub mod catalog;
 pub mod crs;
 pub mod geometry;
 pub mod import;

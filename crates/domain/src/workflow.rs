@@ -205,7 +205,7 @@ impl Actor {
 }
 
 /// The workflow part of an event: everything the rules look at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flow {
     pub state: State,
     pub suspended: bool,

@@ -10,6 +10,7 @@ mod audit;
 mod calendar;
 mod db;
 mod error;
+mod events;
 mod org;
 mod registry;
 pub mod testing;
@@ -20,6 +21,7 @@ pub use access::{
 pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;
+pub use events::{EventQuery, EventRow, MoveRow, NewMove};
 pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
     PersonRow, TeamMemberRow, UnitRow,

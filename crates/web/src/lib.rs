@@ -7,6 +7,7 @@ mod admin;
 pub mod auth;
 pub mod calendar;
 mod error;
+mod events;
 mod home;
 mod locate;
 mod people;
@@ -37,6 +38,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(people::router())
         .merge(calendar::router())
+        .merge(events::router())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "没有这个地址")
         })

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wangge_domain::atlas::Atlas;
 use wangge_domain::calendar::{Calendar, OfficeHours, shipped_schedules};
+use wangge_domain::catalog::{Category, default_catalogue};
 use wangge_security::crypto::KeyRing;
 use wangge_store::{Store, StoreError};
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub store: Store,
     pub atlas: Arc<Cached<Atlas>>,
     pub calendar: Arc<Cached<Calendar>>,
+    /// The category catalogue (the shipped defaults for now).
+    pub catalogue: Arc<Vec<Category>>,
     pub auth: Arc<AuthSettings>,
     /// SM4 keys for personal data and second-factor secrets; never stored in the database.
     pub keys: Arc<KeyRing>,
@@ -135,6 +138,7 @@ impl AppState {
             store,
             atlas: Arc::new(atlas),
             calendar: Arc::new(calendar),
+            catalogue: Arc::new(default_catalogue()),
             auth: Arc::new(auth),
             keys: Arc::new(keys),
         })

@@ -1,0 +1,359 @@
+//! Events: intake with idempotency and daily codes, reads within sight, and moves written with an
+//! optimistic version check so two dispatchers cannot both accept.
+
+use crate::{StoreError, on_db};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, QueryBuilder};
+use uuid::Uuid;
+use wangge_domain::access::Visibility;
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct EventRow {
+    pub region_code: String,
+    pub id: Uuid,
+    pub code: String,
+    #[serde(skip)]
+    pub tracking_code: String,
+    pub category_code: String,
+    pub domain: String,
+    pub urgency: String,
+    pub state: String,
+    #[serde(skip)]
+    pub flow: String,
+    pub version: i64,
+    pub source: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub grid_code: String,
+    pub reporter_account: Option<Uuid>,
+    #[serde(skip)]
+    pub reporter_phone_enc: Option<String>,
+    #[serde(skip)]
+    pub reporter_phone_idx: Option<String>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
+    pub lead_department: Option<String>,
+    #[serde(skip)]
+    pub departments: String,
+    pub step: Option<String>,
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub step_due_at: Option<DateTime<Utc>>,
+    pub step_due_provisional: i64,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub extension_minutes: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const EVENT_COLUMNS: &str = "SELECT region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
+     description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
+     lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
+     created_at, updated_at FROM events";
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct MoveRow {
+    pub seq: i64,
+    #[serde(rename = "move")]
+    pub move_name: String,
+    pub body: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub department: Option<String>,
+    #[serde(skip)]
+    pub ip: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A move to record beside the event's new state.
+#[derive(Debug, Clone)]
+pub struct NewMove {
+    pub move_name: String,
+    pub body: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub department: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// What a list query filters on; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub state: Option<String>,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub grid_prefix: Option<String>,
+    pub department: Option<String>,
+    pub text: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub overdue_at: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl crate::Store {
+    /// The next number of a county's day, atomically (unique under concurrent intake).
+    pub async fn next_event_seq(&self, county: &str, day: &str) -> Result<i64, StoreError> {
+        let (n,): (i64,) = on_db!(self, |p| sqlx::query_as(
+            "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (county, day) DO UPDATE SET seq = event_sequences.seq + 1 RETURNING seq"
+        )
+        .bind(county)
+        .bind(day)
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
+    }
+
+    /// Writes a new event and its first history entry. A repeated idempotency key is a conflict
+    /// the caller answers with the first event.
+    pub async fn insert_event(&self, e: &EventRow, first: &NewMove) -> Result<(), StoreError> {
+        let r = on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
+                 description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
+                 lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+                 $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
+            )
+            .bind(&e.region_code)
+            .bind(e.id)
+            .bind(&e.code)
+            .bind(&e.tracking_code)
+            .bind(&e.category_code)
+            .bind(&e.domain)
+            .bind(&e.urgency)
+            .bind(&e.state)
+            .bind(&e.flow)
+            .bind(e.version)
+            .bind(&e.source)
+            .bind(&e.description)
+            .bind(&e.address)
+            .bind(e.lon)
+            .bind(e.lat)
+            .bind(&e.grid_code)
+            .bind(e.reporter_account)
+            .bind(&e.reporter_phone_enc)
+            .bind(&e.reporter_phone_idx)
+            .bind(&e.idempotency_key)
+            .bind(&e.lead_department)
+            .bind(&e.departments)
+            .bind(&e.step)
+            .bind(e.step_started_at)
+            .bind(e.step_due_at)
+            .bind(e.step_due_provisional)
+            .bind(e.suspended_at)
+            .bind(e.extension_minutes)
+            .bind(e.created_at)
+            .bind(e.updated_at)
+            .execute(&mut *tx)
+            .await?;
+            insert_move(&mut tx, e, 1, first).await?;
+            tx.commit().await
+        });
+        match r {
+            Ok(()) => Ok(()),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                Err(StoreError::Conflict("idempotency".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn event_by_idempotency(&self, key: &str) -> Result<Option<EventRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{EVENT_COLUMNS} WHERE idempotency_key = $1")
+        ))
+        .bind(key)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// An event the caller sees: its grid lies in sight, or (a department) it was sent to them.
+    pub async fn event(
+        &self,
+        vis: &Visibility,
+        department: Option<&str>,
+        id: Uuid,
+    ) -> Result<Option<EventRow>, StoreError> {
+        let row: Option<EventRow> = on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{EVENT_COLUMNS} WHERE id = $1")
+        ))
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.filter(|e| match department {
+            Some(d) => e.departments.split(' ').any(|x| x == d),
+            None => vis.sees(&e.grid_code),
+        }))
+    }
+
+    /// Events in sight, newest first.
+    pub async fn events(
+        &self,
+        vis: &Visibility,
+        department: Option<&str>,
+        q: &EventQuery,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let (lo, hi) = vis.range();
+        Ok(on_db!(self, |p| {
+            let mut b = QueryBuilder::new(EVENT_COLUMNS);
+            b.push(" WHERE 1 = 1");
+            match department {
+                Some(d) => {
+                    b.push(" AND departments LIKE ")
+                        .push_bind(format!("% {d} %"));
+                }
+                None => {
+                    b.push(" AND grid_code >= ")
+                        .push_bind(lo.clone())
+                        .push(" AND grid_code < ")
+                        .push_bind(hi.clone());
+                }
+            }
+            if let Some(v) = &q.grid_prefix {
+                let (l, h) = wangge_domain::region::code_range(v);
+                b.push(" AND grid_code >= ")
+                    .push_bind(l)
+                    .push(" AND grid_code < ")
+                    .push_bind(h);
+            }
+            if let Some(v) = &q.state {
+                b.push(" AND state = ").push_bind(v.clone());
+            }
+            if let Some(v) = &q.category {
+                b.push(" AND category_code LIKE ")
+                    .push_bind(format!("{v}%"));
+            }
+            if let Some(v) = &q.urgency {
+                b.push(" AND urgency = ").push_bind(v.clone());
+            }
+            if let Some(v) = &q.department {
+                b.push(" AND departments LIKE ")
+                    .push_bind(format!("% {v} %"));
+            }
+            if let Some(v) = &q.text {
+                b.push(" AND description LIKE ").push_bind(format!("%{v}%"));
+            }
+            if let Some(v) = q.from {
+                b.push(" AND created_at >= ").push_bind(v);
+            }
+            if let Some(v) = q.to {
+                b.push(" AND created_at < ").push_bind(v);
+            }
+            if let Some(v) = q.overdue_at {
+                b.push(" AND step_due_at < ").push_bind(v);
+            }
+            b.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+                .push_bind(q.limit.clamp(1, 500))
+                .push(" OFFSET ")
+                .push_bind(q.offset.max(0));
+            b.build_query_as::<EventRow>().fetch_all(p).await
+        })?)
+    }
+
+    /// Writes a move: the event's new state if its version is still `expected_version`, and the
+    /// history entry, together. `Ok(false)` when someone else moved the event first.
+    pub async fn apply_event_move(
+        &self,
+        e: &EventRow,
+        expected_version: i64,
+        m: &NewMove,
+    ) -> Result<bool, StoreError> {
+        let done = on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE events SET state = $3, flow = $4, version = $5, lead_department = $6, departments = $7, step = $8, \
+                 step_started_at = $9, step_due_at = $10, step_due_provisional = $11, suspended_at = $12, extension_minutes = $13, \
+                 category_code = $14, domain = $15, updated_at = $16 WHERE region_code = $1 AND id = $2 AND version = $17",
+            )
+            .bind(&e.region_code)
+            .bind(e.id)
+            .bind(&e.state)
+            .bind(&e.flow)
+            .bind(e.version)
+            .bind(&e.lead_department)
+            .bind(&e.departments)
+            .bind(&e.step)
+            .bind(e.step_started_at)
+            .bind(e.step_due_at)
+            .bind(e.step_due_provisional)
+            .bind(e.suspended_at)
+            .bind(e.extension_minutes)
+            .bind(&e.category_code)
+            .bind(&e.domain)
+            .bind(e.updated_at)
+            .bind(expected_version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                tx.rollback().await?;
+                return Ok::<bool, StoreError>(false);
+            }
+            insert_move(&mut tx, e, e.version, m).await?;
+            tx.commit().await?;
+            true
+        });
+        Ok(done)
+    }
+
+    pub async fn event_history(&self, e: &EventRow) -> Result<Vec<MoveRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT seq, move AS move_name, body, from_state, to_state, actor, actor_role, department, ip, at FROM event_moves \
+             WHERE region_code = $1 AND event_id = $2 ORDER BY seq"
+        )
+        .bind(&e.region_code)
+        .bind(e.id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+}
+
+/// The history entry numbered `seq` (the event's version after the move).
+async fn insert_move<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    e: &EventRow,
+    seq: i64,
+    m: &NewMove,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'a> &'a mut DB::Connection: sqlx::Executor<'a, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    String: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+    Uuid: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+    i64: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+    Option<String>: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+    DateTime<Utc>: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+{
+    sqlx::query(
+        "INSERT INTO event_moves (region_code, event_id, seq, move, body, from_state, to_state, actor, actor_role, department, ip, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(e.region_code.clone())
+    .bind(e.id)
+    .bind(seq)
+    .bind(m.move_name.clone())
+    .bind(m.body.clone())
+    .bind(m.from_state.clone())
+    .bind(m.to_state.clone())
+    .bind(m.actor.clone())
+    .bind(m.actor_role.clone())
+    .bind(m.department.clone())
+    .bind(m.ip.clone())
+    .bind(e.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

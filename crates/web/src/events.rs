@@ -1,0 +1,628 @@
+//! Events over HTTP: intake (`POST /api/v1/events`), lists and details within the caller's sight,
+//! the category catalogue, and moves (`POST /api/v1/events/{id}/moves`) checked by the domain's
+//! workflow rules and written with an optimistic version check.
+
+use crate::auth::{Caller, Via, now};
+use crate::session::json_body;
+use crate::{ApiError, ApiResult, AppState};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+use wangge_domain::access::{Node, Role, Scope, Visibility};
+use wangge_domain::calendar::{Limit, beijing, light};
+use wangge_domain::catalog::{Category, Step};
+use wangge_domain::crs::Crs;
+use wangge_domain::region::{RegionCode, RegionKind};
+use wangge_domain::workflow::{Actor, Flow, Move, MoveError, State as EventState, Urgency, apply};
+use wangge_security::pii;
+use wangge_store::{EventQuery, EventRow, NewMove, StoreError};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/categories", get(categories))
+        .route("/api/v1/events", get(list).post(report))
+        .route("/api/v1/events/{id}", get(detail))
+        .route("/api/v1/events/{id}/moves", post(make_move))
+}
+
+/// The share of a step's time left below which its light turns yellow.
+const YELLOW_SHARE: f64 = 0.2;
+
+async fn categories(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+    Json(json!({"categories": state.catalogue.as_slice()}))
+}
+
+fn wire<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn parse_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(Value::String(s.to_string())).ok()
+}
+
+/// The step that runs while an event is in a state.
+fn step_of(s: EventState) -> Option<Step> {
+    match s {
+        EventState::Reported | EventState::Accepted => Some(Step::Accept),
+        EventState::Dispatched => Some(Step::CheckIn),
+        EventState::Handling => Some(Step::Handle),
+        EventState::Handled => Some(Step::Verify),
+        _ => None,
+    }
+}
+
+fn is_rural(grid_code: &str) -> bool {
+    RegionCode::parse(&grid_code[..12.min(grid_code.len())])
+        .is_ok_and(|c| c.kind() == RegionKind::Village)
+}
+
+fn department_of(caller: &Caller) -> Option<String> {
+    match &caller.scope {
+        Scope::Department { id, .. } => Some(id.clone()),
+        Scope::Place(_) => None,
+    }
+}
+
+/// Reads an event the caller may see, or answers as if it did not exist.
+async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(EventRow, Visibility)> {
+    let vis = caller.visibility()?;
+    let missing = || ApiError::not_found("event.not_found", "事件不存在");
+    let id: Uuid = id.parse().map_err(|_| missing())?;
+    let e = state
+        .store
+        .event(&vis, department_of(caller).as_deref(), id)
+        .await?
+        .ok_or_else(missing)?;
+    Ok((e, vis))
+}
+
+fn flow_of(e: &EventRow) -> ApiResult<Flow> {
+    serde_json::from_str(&e.flow).map_err(|err| {
+        tracing::error!(event = %e.id, error = %err, "unreadable workflow state");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "event.broken",
+            "事件数据损坏，请联系管理员",
+        )
+    })
+}
+
+fn render(state: &AppState, e: &EventRow, history: Option<Value>) -> Value {
+    let at = now();
+    let light = match (e.step_started_at, e.step_due_at) {
+        (Some(s), Some(d)) => Some(light(e.suspended_at.unwrap_or(at), s, d, YELLOW_SHARE)),
+        _ => None,
+    };
+    let location = state.atlas.get().locate(e.lon, e.lat);
+    let phone = e
+        .reporter_phone_enc
+        .as_deref()
+        .and_then(|c| state.keys.decrypt(c).ok())
+        .map(|p| pii::mask_phone(&p));
+    let mut v = json!({
+        "id": e.id,
+        "code": e.code,
+        "category": e.category_code,
+        "domain": e.domain,
+        "urgency": e.urgency,
+        "state": e.state,
+        "suspended": e.suspended_at.is_some(),
+        "version": e.version,
+        "source": e.source,
+        "description": e.description,
+        "address": e.address,
+        "location": {"lon": e.lon, "lat": e.lat},
+        "grid": location.as_ref().map(|l| json!(l.grid)),
+        "path": location.as_ref().map(|l| json!(l.path)),
+        "lead_department": e.lead_department,
+        "departments": e.departments.split_whitespace().collect::<Vec<_>>(),
+        "reporter_phone": phone,
+        "deadlines": e.step.as_ref().map(|s| json!([{
+            "step": s,
+            "started_at": e.step_started_at.map(|t| t.with_timezone(&beijing()).to_rfc3339()),
+            "due_at": e.step_due_at.map(|t| t.with_timezone(&beijing()).to_rfc3339()),
+            "provisional": e.step_due_provisional != 0,
+            "light": light,
+        }])).unwrap_or(json!([])),
+        "light": light,
+        "created_at": e.created_at.with_timezone(&beijing()).to_rfc3339(),
+    });
+    if let Some(h) = history {
+        v["history"] = h;
+    }
+    if let Ok(flow) = serde_json::from_str::<Value>(&e.flow) {
+        for k in [
+            "holder",
+            "checked_in",
+            "whistled",
+            "extension_pending",
+            "reworks",
+            "returns",
+            "rating",
+        ] {
+            v[k] = flow[k].clone();
+        }
+    }
+    v
+}
+
+#[derive(Deserialize)]
+struct ReportBody {
+    category: String,
+    lon: f64,
+    lat: f64,
+    crs: Option<String>,
+    address: Option<String>,
+    description: String,
+    urgency: Option<String>,
+    reporter_phone: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<ReportBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let vis = caller.visibility()?;
+    let b = json_body(body)?;
+    let bad = |code: &'static str, m: String| ApiError::bad_request(code, m);
+    let category: Category = wangge_domain::catalog::find(&state.catalogue, b.category.trim())
+        .ok_or_else(|| {
+            bad(
+                "event.unknown_category",
+                format!(
+                    "未知事件类别 \"{}\"（见 GET /api/v1/categories）",
+                    b.category
+                ),
+            )
+        })?;
+    let urgency: Urgency = match b.urgency.as_deref() {
+        None => category.urgency,
+        Some(u) => parse_wire(u).ok_or_else(|| {
+            bad(
+                "event.bad_urgency",
+                format!("紧急程度应为 normal、urgent 或 very_urgent，收到 \"{u}\""),
+            )
+        })?,
+    };
+    let description = b.description.trim().to_string();
+    if description.is_empty() || description.chars().count() > 2000 {
+        return Err(bad(
+            "event.bad_description",
+            "请填写事件描述（不超过2000字）".into(),
+        ));
+    }
+    if !b.lon.is_finite()
+        || !b.lat.is_finite()
+        || !(-180.0..=180.0).contains(&b.lon)
+        || !(-90.0..=90.0).contains(&b.lat)
+    {
+        return Err(bad(
+            "event.bad_coordinate",
+            format!("坐标超出经纬度范围：[{}, {}]", b.lon, b.lat),
+        ));
+    }
+    let crs: Crs = match &b.crs {
+        Some(c) => c.parse().map_err(|m: String| bad("event.bad_crs", m))?,
+        None => Crs::Wgs84,
+    };
+    let phone = match &b.reporter_phone {
+        Some(p) => {
+            Some(pii::validate_mobile(p).map_err(|e| bad("event.bad_phone", e.to_string()))?)
+        }
+        None => None,
+    };
+    if let Some(key) = &b.idempotency_key {
+        if key.len() > 128 || key.trim().is_empty() {
+            return Err(bad(
+                "event.bad_idempotency_key",
+                "幂等键应为1–128个字符".into(),
+            ));
+        }
+        if let Some(first) = state.store.event_by_idempotency(key).await? {
+            return Ok((StatusCode::OK, Json(render(&state, &first, None))));
+        }
+    }
+    let (lon, lat) = crs.to_wgs84(b.lon, b.lat);
+    let atlas = state.atlas.get();
+    let location = atlas.locate(lon, lat).ok_or_else(|| {
+        bad("event.outside_grids", "该位置不在任何网格内".into()).with_details(
+            json!({"nearest": atlas.nearest(lon, lat).filter(|n| vis.sees(&n.grid.code))}),
+        )
+    })?;
+    if !vis.sees(&location.grid.code) {
+        return Err(bad(
+            "event.outside_scope",
+            "该位置不在您的管辖范围内".into(),
+        ));
+    }
+    let t = now();
+    let county = format!("{}000000", &location.grid.code[..6]);
+    let day = t.with_timezone(&beijing()).format("%Y%m%d").to_string();
+    let seq = state.store.next_event_seq(&county, &day).await?;
+    let code = format!("{}{day}{seq:06}", &location.grid.code[..6]);
+    let due = state.calendar.get().due(
+        t,
+        category.limit(Step::Accept, urgency, is_rural(&location.grid.code)),
+    );
+    let flow = Flow::reported();
+    let source = match (&caller.via, caller.role) {
+        (Via::Token { .. }, _) => "machine",
+        (_, Role::GridWorker) => "grid_worker",
+        (_, Role::DepartmentStaff) => "department",
+        _ => "staff",
+    };
+    let tracking: [u8; 10] = wangge_security::random_bytes();
+    let e = EventRow {
+        region_code: county,
+        id: Uuid::now_v7(),
+        code,
+        tracking_code: wangge_security::totp::base32(&tracking),
+        category_code: category.code.into(),
+        domain: wire(&category.domain),
+        urgency: wire(&urgency),
+        state: wire(&flow.state),
+        flow: serde_json::to_string(&flow).unwrap_or_default(),
+        version: flow.version,
+        source: source.into(),
+        description,
+        address: b.address.map(|a| a.trim().chars().take(200).collect()),
+        lon,
+        lat,
+        grid_code: location.grid.code.clone(),
+        reporter_account: Some(caller.account.id),
+        reporter_phone_enc: phone.as_ref().map(|p| state.keys.encrypt(p)),
+        reporter_phone_idx: phone.as_ref().map(|p| state.keys.blind_index("phone", p)),
+        idempotency_key: b.idempotency_key.clone(),
+        lead_department: None,
+        departments: " ".into(),
+        step: Some(wire(&Step::Accept)),
+        step_started_at: Some(t),
+        step_due_at: Some(due.at),
+        step_due_provisional: i64::from(due.provisional),
+        suspended_at: None,
+        extension_minutes: None,
+        created_at: t,
+        updated_at: t,
+    };
+    let first = NewMove {
+        move_name: "report".into(),
+        body: json!({"category": e.category_code, "urgency": e.urgency}).to_string(),
+        from_state: "".into(),
+        to_state: e.state.clone(),
+        actor: caller.account.username.clone(),
+        actor_role: caller.role.as_str().into(),
+        department: department_of(&caller),
+        ip: caller.ip.clone(),
+    };
+    match state.store.insert_event(&e, &first).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            // The same key raced in from a retry: answer with the event that won.
+            let key = b.idempotency_key.as_deref().unwrap_or_default();
+            let won = state
+                .store
+                .event_by_idempotency(key)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::CONFLICT, "event.conflict", "事件冲突，请重试")
+                })?;
+            return Ok((StatusCode::OK, Json(render(&state, &won, None))));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "event.report",
+                Some("event"),
+                Some(e.id.to_string()),
+                json!({"code": e.code, "category": e.category_code}),
+            ),
+            t,
+        )
+        .await?;
+    let mut body = render(&state, &e, None);
+    body["tracking_code"] = json!(e.tracking_code);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+fn time_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
+    q.get(name)
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "event.bad_time",
+                        format!("参数 {name} 应为 RFC 3339 时间"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let vis = caller.visibility()?;
+    let int = |name: &str, default: i64, max: i64| -> ApiResult<i64> {
+        match q.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request("event.bad_paging", format!("{name} 应为1–{max}的整数"))
+                }),
+        }
+    };
+    let per_page = int("per_page", 50, 500)?;
+    let page = int("page", 1, 1_000_000)?;
+    if let Some(s) = q.get("state")
+        && parse_wire::<EventState>(s).is_none()
+    {
+        return Err(ApiError::bad_request(
+            "event.bad_state",
+            format!("未知状态 \"{s}\""),
+        ));
+    }
+    let light_filter = q.get("light").map(String::as_str);
+    if light_filter.is_some_and(|l| !matches!(l, "green" | "yellow" | "red")) {
+        return Err(ApiError::bad_request(
+            "event.bad_light",
+            "light 应为 green、yellow 或 red",
+        ));
+    }
+    let query = EventQuery {
+        state: q.get("state").cloned(),
+        category: q.get("category").cloned(),
+        urgency: q.get("urgency").cloned(),
+        grid_prefix: q.get("region").or(q.get("grid")).cloned(),
+        department: q.get("department").cloned(),
+        text: q.get("text").cloned(),
+        from: time_param(&q, "from")?,
+        to: time_param(&q, "to")?,
+        overdue_at: (light_filter == Some("red")).then(now),
+        limit: per_page,
+        offset: (page - 1) * per_page,
+    };
+    let rows = state
+        .store
+        .events(&vis, department_of(&caller).as_deref(), &query)
+        .await?;
+    let events: Vec<Value> = rows
+        .iter()
+        .map(|e| render(&state, e, None))
+        .filter(|v| light_filter.is_none_or(|l| v["light"] == l))
+        .collect();
+    Ok(Json(
+        json!({"events": events, "page": page, "per_page": per_page}),
+    ))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = load(&state, &caller, &id).await?;
+    let history = state.store.event_history(&e).await?;
+    let history: Vec<Value> = history
+        .iter()
+        .map(|h| {
+            json!({"seq": h.seq, "move": h.move_name, "from": h.from_state, "to": h.to_state, "actor": h.actor, "role": h.actor_role,
+                   "department": h.department, "at": h.at.with_timezone(&beijing()).to_rfc3339(),
+                   "body": serde_json::from_str::<Value>(&h.body).unwrap_or(Value::Null)})
+        })
+        .collect();
+    Ok(Json(render(&state, &e, Some(json!(history)))))
+}
+
+#[derive(Deserialize)]
+struct MoveBody {
+    version: i64,
+    #[serde(flatten)]
+    mv: Move,
+}
+
+async fn make_move(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = load(&state, &caller, &id).await?;
+    let raw = json_body(body)?;
+    if raw.get("version").and_then(Value::as_i64).is_none() {
+        return Err(ApiError::bad_request(
+            "event.version_required",
+            "请带上事件的当前版本号 version",
+        ));
+    }
+    let MoveBody { version, mv } = serde_json::from_value(raw.clone())
+        .map_err(|err| ApiError::bad_request("event.bad_move", format!("动作格式不正确：{err}")))?;
+    if version != e.version {
+        return Err(stale(e.version));
+    }
+    let department = department_of(&caller);
+    let actor = Actor {
+        role: caller.role,
+        department: department.clone(),
+        is_reporter: e.reporter_account == Some(caller.account.id),
+        is_event_grid_worker: caller.role == Role::GridWorker
+            && matches!(&caller.scope, Scope::Place(Node::Grid(g)) if g.as_str() == e.grid_code),
+    };
+    // Departments named in a move must exist.
+    let named: Vec<&String> = match &mv {
+        Move::Dispatch { lead, co } => std::iter::once(lead).chain(co).collect(),
+        Move::Whistle { lead, others, .. } => std::iter::once(lead).chain(others).collect(),
+        _ => Vec::new(),
+    };
+    for d in named {
+        let ok = match d.parse::<Uuid>() {
+            Ok(id) => state.store.department(id).await?.is_some(),
+            Err(_) => false,
+        };
+        if !ok {
+            return Err(ApiError::bad_request(
+                "event.unknown_department",
+                format!("部门 {d} 不存在"),
+            ));
+        }
+    }
+    if let Move::Reclassify { category } = &mv
+        && wangge_domain::catalog::find(&state.catalogue, category).is_none()
+    {
+        return Err(ApiError::bad_request(
+            "event.unknown_category",
+            format!("未知事件类别 \"{category}\""),
+        ));
+    }
+    let before = flow_of(&e)?;
+    let after = apply(&before, &actor, &mv).map_err(|err| match err {
+        MoveError::Forbidden(_) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "event.forbidden_move",
+            err.to_string(),
+        ),
+        MoveError::NotNow(_) => {
+            ApiError::new(StatusCode::CONFLICT, "event.illegal_move", err.to_string())
+                .with_details(json!({"state": e.state}))
+        }
+        MoveError::Invalid(_) => ApiError::bad_request("event.invalid_move", err.to_string()),
+    })?;
+    let t = now();
+    let mut next = e.clone();
+    next.state = wire(&after.state);
+    next.flow = serde_json::to_string(&after).unwrap_or_default();
+    next.version = after.version;
+    next.updated_at = t;
+    next.lead_department = after.lead.clone();
+    next.departments = format!(
+        " {} ",
+        after
+            .lead
+            .iter()
+            .chain(after.co.iter())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    // Deadlines: a new step starts its clock; suspension stops it; an approved extension moves it.
+    let category = wangge_domain::catalog::find(&state.catalogue, &next.category_code)
+        .unwrap_or_else(|| state.catalogue[0].clone());
+    let urgency: Urgency = parse_wire(&next.urgency).unwrap_or(Urgency::Normal);
+    let restart = before.state != after.state
+        || matches!(mv, Move::Whistle { .. } if after.state == EventState::Dispatched);
+    match &mv {
+        Move::Suspend { .. } => next.suspended_at = Some(t),
+        Move::Resume => {
+            if let (Some(since), Some(due)) = (e.suspended_at, e.step_due_at) {
+                next.step_due_at = Some(due + (t - since));
+            }
+            next.suspended_at = None;
+        }
+        Move::RequestExtension { minutes, .. } => next.extension_minutes = Some(*minutes),
+        Move::DecideExtension { approve } => {
+            if *approve && let (Some(m), Some(due)) = (e.extension_minutes, e.step_due_at) {
+                next.step_due_at = Some(due + Duration::minutes(m));
+            }
+            next.extension_minutes = None;
+        }
+        Move::Reclassify { category } => {
+            if let Some(c) = wangge_domain::catalog::find(&state.catalogue, category) {
+                next.category_code = c.code.into();
+                next.domain = wire(&c.domain);
+            }
+        }
+        _ => {}
+    }
+    if restart || (before.reworks != after.reworks) {
+        match step_of(after.state) {
+            Some(step)
+                if !(step == Step::Accept
+                    && before.state == EventState::Reported
+                    && after.state == EventState::Accepted) =>
+            {
+                let limit = match &mv {
+                    Move::Whistle {
+                        check_in_minutes, ..
+                    } => Limit::Minutes(*check_in_minutes),
+                    _ => category.limit(step, urgency, is_rural(&e.grid_code)),
+                };
+                let due = state.calendar.get().due(t, limit);
+                next.step = Some(wire(&step));
+                next.step_started_at = Some(t);
+                next.step_due_at = Some(due.at);
+                next.step_due_provisional = i64::from(due.provisional);
+            }
+            Some(_) => {}
+            None => {
+                next.step = None;
+                next.step_started_at = None;
+                next.step_due_at = None;
+                next.step_due_provisional = 0;
+            }
+        }
+    }
+    let mut recorded = raw;
+    if let Some(o) = recorded.as_object_mut() {
+        o.remove("version");
+    }
+    let m = NewMove {
+        move_name: mv.name().into(),
+        body: recorded.to_string(),
+        from_state: e.state.clone(),
+        to_state: next.state.clone(),
+        actor: caller.account.username.clone(),
+        actor_role: caller.role.as_str().into(),
+        department,
+        ip: caller.ip.clone(),
+    };
+    if !state.store.apply_event_move(&next, version, &m).await? {
+        let current = state
+            .store
+            .event(&Visibility::system(), None, e.id)
+            .await?
+            .map_or(e.version, |c| c.version);
+        return Err(stale(current));
+    }
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "event.move",
+                Some("event"),
+                Some(e.id.to_string()),
+                json!({"move": mv.name(), "from": e.state, "to": next.state}),
+            ),
+            t,
+        )
+        .await?;
+    Ok(Json(render(&state, &next, None)))
+}
+
+fn stale(current: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "event.stale_version",
+        "事件已被他人更新，请刷新后重试",
+    )
+    .with_details(json!({"version": current}))
+}

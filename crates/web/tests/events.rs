@@ -1,0 +1,471 @@
+//! The event loop over the API, on SQLite and PostgreSQL: a grid worker reports, the community
+//! accepts and escalates, the street whistles two departments, both check in, the lead submits,
+//! the grid worker verifies and, as the reporter, rates. Plus concurrency, scope and bad input.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use geo::Centroid;
+use serde_json::{Value, json};
+use support::{Reply, World};
+use wangge_domain::Level;
+use wangge_store::testing::TestBackend;
+
+struct Cast {
+    grid_worker: String,
+    community: String,
+    street: String,
+    station: String,
+    bureau: String,
+    judicial: String,
+    other_community: String,
+    point: (f64, f64),
+    station_id: String,
+    bureau_id: String,
+}
+
+async fn cast(w: &World) -> Cast {
+    let township = w
+        .city
+        .regions
+        .iter()
+        .find(|r| r.level == Level::Township && r.code.as_str().starts_with("640202"))
+        .unwrap()
+        .code
+        .clone();
+    let t = township.as_str();
+    let community = w
+        .city
+        .regions
+        .iter()
+        .find(|r| r.level == Level::Community && r.code.as_str().starts_with(&t[..9]))
+        .unwrap()
+        .code
+        .clone();
+    let other = w
+        .city
+        .regions
+        .iter()
+        .filter(|r| r.level == Level::Community && r.code.as_str().starts_with(&t[..9]))
+        .nth(1)
+        .unwrap()
+        .code
+        .clone();
+    let grid = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(community.as_str()))
+        .unwrap();
+    let c = grid.shape.centroid().unwrap();
+    let dept = |kind: &str, region: &str| {
+        w.city
+            .org
+            .departments
+            .iter()
+            .find(|d| d.kind == kind && d.region_code == region)
+            .unwrap()
+            .id
+            .to_string()
+    };
+    let station_id = dept("police_station", t);
+    let bureau_id = dept("urban_management", "640202000000");
+    let judicial_id = dept("judicial_office", t);
+    Cast {
+        grid_worker: w.token("gw", "grid_worker", grid.code.as_str()).await,
+        community: w.token("cs", "community_staff", community.as_str()).await,
+        street: w.token("sd", "street_dispatcher", t).await,
+        station: w.token("ps", "department_staff", &station_id).await,
+        bureau: w.token("um", "department_staff", &bureau_id).await,
+        judicial: w.token("jo", "department_staff", &judicial_id).await,
+        other_community: w.token("cs2", "community_staff", other.as_str()).await,
+        point: (c.x(), c.y()),
+        station_id,
+        bureau_id,
+    }
+}
+
+async fn post(w: &World, uri: &str, token: &str, body: Value) -> Reply {
+    w.send(
+        Request::post(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn mv(w: &World, id: &str, token: &str, version: i64, body: Value) -> Reply {
+    let mut b = body;
+    b["version"] = json!(version);
+    post(w, &format!("/api/v1/events/{id}/moves"), token, b).await
+}
+
+fn ok(r: &Reply, state: &str) -> i64 {
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["state"], state, "{}", r.body);
+    r.body["version"].as_i64().unwrap()
+}
+
+async fn the_story(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let c = cast(&w).await;
+    let report = json!({"category": "0501", "lon": c.point.0, "lat": c.point.1, "description": "门店占道经营，堵塞人行道", "idempotency_key": "phone-7f3a-0001", "reporter_phone": "13812345678"});
+    let r = post(&w, "/api/v1/events", &c.grid_worker, report.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let code = r.body["code"].as_str().unwrap();
+    assert_eq!(code.len(), 20);
+    assert!(
+        code.starts_with("640202") && code.ends_with("000001"),
+        "{code}"
+    );
+    assert_ne!(r.body["tracking_code"], r.body["code"]);
+    assert_eq!(r.body["reporter_phone"], "138****5678");
+    assert_eq!(r.body["deadlines"][0]["step"], "accept");
+    assert_eq!(r.body["light"], "green");
+    assert_eq!(r.body["path"].as_array().unwrap().len(), 4);
+    // The phone retries: the same key returns the first event, never a second one.
+    let again = post(&w, "/api/v1/events", &c.grid_worker, report).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["id"], id.as_str());
+
+    let v = ok(
+        &mv(&w, &id, &c.community, 1, json!({"move": "accept"})).await,
+        "accepted",
+    );
+    // A second dispatcher acting on what they saw before loses: stale version.
+    mv(&w, &id, &c.community, 1, json!({"move": "accept"}))
+        .await
+        .assert_error(StatusCode::CONFLICT, "event.stale_version");
+    let v = ok(
+        &mv(&w, &id, &c.community, v, json!({"move": "escalate"})).await,
+        "accepted",
+    );
+    let r = mv(&w, &id, &c.street, v, json!({"move": "whistle", "lead": c.station_id, "others": [c.bureau_id], "check_in_minutes": 30, "task": "联合整治占道经营"})).await;
+    let v = ok(&r, "dispatched");
+    assert_eq!(r.body["deadlines"][0]["step"], "check_in");
+    assert_eq!(r.body["whistled"], true);
+    // The departments summoned see it; another department does not even find it.
+    let listed = w.get("/api/v1/events", &c.bureau).await;
+    assert_eq!(
+        listed.body["events"].as_array().unwrap().len(),
+        1,
+        "{}",
+        listed.body
+    );
+    w.get(&format!("/api/v1/events/{id}"), &c.judicial)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "event.not_found");
+    w.get(&format!("/api/v1/events/{id}"), &c.other_community)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "event.not_found");
+    let v = ok(
+        &mv(&w, &id, &c.bureau, v, json!({"move": "check_in"})).await,
+        "dispatched",
+    );
+    let r = mv(&w, &id, &c.station, v, json!({"move": "check_in"})).await;
+    let v = ok(&r, "handling");
+    assert_eq!(r.body["deadlines"][0]["step"], "handle");
+    let v = ok(
+        &mv(
+            &w,
+            &id,
+            &c.station,
+            v,
+            json!({"move": "submit_result", "text": "已劝离摊贩，恢复通行"}),
+        )
+        .await,
+        "handled",
+    );
+    let r = mv(
+        &w,
+        &id,
+        &c.grid_worker,
+        v,
+        json!({"move": "verify", "pass": true, "note": "现场已恢复"}),
+    )
+    .await;
+    let v = ok(&r, "closed");
+    assert_eq!(r.body["deadlines"], json!([]));
+    let r = mv(
+        &w,
+        &id,
+        &c.grid_worker,
+        v,
+        json!({"move": "rate", "rating": "satisfied", "comment": "处理及时"}),
+    )
+    .await;
+    let v = ok(&r, "closed");
+    assert_eq!(r.body["rating"], "satisfied");
+    mv(
+        &w,
+        &id,
+        &c.street,
+        v,
+        json!({"move": "urge", "note": "请尽快"}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "event.illegal_move");
+
+    let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    let moves: Vec<&str> = d.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["move"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            "report",
+            "accept",
+            "escalate",
+            "whistle",
+            "check_in",
+            "check_in",
+            "submit_result",
+            "verify",
+            "rate"
+        ]
+    );
+    assert_eq!(d.body["history"][4]["department"], c.bureau_id.as_str());
+    assert!(
+        !d.body.to_string().contains("13812345678"),
+        "the reporter's phone stays masked"
+    );
+    assert_eq!(w.db.store.verify_audit().await.unwrap().problem, None);
+    w.finish().await;
+}
+
+async fn fifty_concurrent_accepts_one_wins(backend: TestBackend) {
+    let w = std::sync::Arc::new(World::new(backend).await);
+    let c = cast(&w).await;
+    let r = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "暴露垃圾"}),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (w, id, t) = (w.clone(), id.clone(), c.street.clone());
+        tasks.push(tokio::spawn(async move {
+            mv(&w, &id, &t, 1, json!({"move": "accept"})).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT)
+    );
+    let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
+    assert_eq!(d.body["history"].as_array().unwrap().len(), 2);
+    match std::sync::Arc::try_unwrap(w) {
+        Ok(w) => w.finish().await,
+        Err(_) => panic!("world still shared"),
+    }
+}
+
+async fn bad_input_is_refused_and_changes_nothing(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let c = cast(&w).await;
+    let (lon, lat) = c.point;
+    for (body, code) in [
+        (
+            json!({"category": "9999", "lon": lon, "lat": lat, "description": "x"}),
+            "event.unknown_category",
+        ),
+        (
+            json!({"category": "0401", "lon": 107.5, "lat": 39.0, "description": "x"}),
+            "event.outside_grids",
+        ),
+        (
+            json!({"category": "0401", "lon": 200.0, "lat": 39.0, "description": "x"}),
+            "event.bad_coordinate",
+        ),
+        (
+            json!({"category": "0401", "lon": lon, "lat": lat, "description": "x", "urgency": "asap"}),
+            "event.bad_urgency",
+        ),
+        (
+            json!({"category": "0401", "lon": lon, "lat": lat, "description": "  "}),
+            "event.bad_description",
+        ),
+        (
+            json!({"category": "0401", "lon": lon, "lat": lat, "description": "x", "reporter_phone": "12345"}),
+            "event.bad_phone",
+        ),
+        (
+            json!({"category": "0401", "lon": lon, "lat": lat, "description": "x", "crs": "bd09"}),
+            "event.bad_crs",
+        ),
+        (
+            json!({"category": "0401", "lat": lat, "description": "x"}),
+            "request.bad_json",
+        ),
+    ] {
+        post(&w, "/api/v1/events", &c.grid_worker, body)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, code);
+    }
+    let malformed = w
+        .send(
+            Request::post("/api/v1/events")
+                .header("authorization", format!("Bearer {}", c.grid_worker))
+                .header("content-type", "application/json")
+                .body(Body::from("{oops"))
+                .unwrap(),
+        )
+        .await;
+    malformed.assert_error(StatusCode::BAD_REQUEST, "request.bad_json");
+    // A point in another community's grid is outside a grid worker's scope.
+    let far = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with("640221"))
+        .unwrap()
+        .shape
+        .centroid()
+        .unwrap();
+    post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": far.x(), "lat": far.y(), "description": "x"}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.outside_scope");
+    assert_eq!(
+        w.get("/api/v1/events", &c.street).await.body["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "nothing was written"
+    );
+
+    let r = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": lon, "lat": lat, "description": "暴露垃圾"}),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/v1/events/{id}/moves");
+    post(&w, &uri, &c.street, json!({"move": "accept"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "event.version_required");
+    post(
+        &w,
+        &uri,
+        &c.street,
+        json!({"move": "teleport", "version": 1}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.bad_move");
+    mv(
+        &w,
+        &id,
+        &c.grid_worker,
+        1,
+        json!({"move": "dispatch", "lead": c.station_id, "co": []}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "event.forbidden_move");
+    mv(
+        &w,
+        &id,
+        &c.street,
+        1,
+        json!({"move": "dispatch", "lead": c.station_id, "co": []}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "event.illegal_move");
+    mv(
+        &w,
+        &id,
+        &c.street,
+        1,
+        json!({"move": "reject", "reason": ""}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.invalid_move");
+    let v = ok(
+        &mv(&w, &id, &c.street, 1, json!({"move": "accept"})).await,
+        "accepted",
+    );
+    mv(
+        &w,
+        &id,
+        &c.street,
+        v,
+        json!({"move": "dispatch", "lead": "no-such-department", "co": []}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.unknown_department");
+    mv(
+        &w,
+        &id,
+        &c.street,
+        v,
+        json!({"move": "reclassify", "category": "9999"}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.unknown_category");
+    mv(
+        &w,
+        &id,
+        &c.other_community,
+        v,
+        json!({"move": "handle_here"}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "event.not_found");
+    let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
+    assert_eq!(
+        (d.body["state"].as_str(), d.body["version"].as_i64()),
+        (Some("accepted"), Some(2)),
+        "refused moves changed nothing"
+    );
+    for q in [
+        "state=flying",
+        "light=blue",
+        "page=0",
+        "per_page=9999",
+        "from=yesterday",
+    ] {
+        assert_eq!(
+            w.get(&format!("/api/v1/events?{q}"), &c.street)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST,
+            "{q}"
+        );
+    }
+    let cats = w.get("/api/v1/categories", &c.street).await;
+    assert!(cats.body["categories"].as_array().unwrap().len() >= 40);
+    w.finish().await;
+}
+
+wangge_store::both_backends!(
+    the_story,
+    fifty_concurrent_accepts_one_wins,
+    bad_input_is_refused_and_changes_nothing
+);
