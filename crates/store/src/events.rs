@@ -168,6 +168,35 @@ impl crate::Store {
         }
     }
 
+    /// Open events of a category reported since a time whose point lies in a box around a point
+    /// (the caller measures the exact distance), within sight.
+    pub async fn open_events_near(
+        &self,
+        vis: &Visibility,
+        category: &str,
+        since: DateTime<Utc>,
+        (lon, lat): (f64, f64),
+        half_box_deg: f64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let (lo, hi) = vis.range();
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{EVENT_COLUMNS} WHERE category_code = $1 AND created_at >= $2 AND state NOT IN ('closed', 'rejected', 'merged') \
+             AND lon BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6 AND grid_code >= $7 AND grid_code < $8 ORDER BY created_at DESC LIMIT 50"
+        )))
+        .bind(category)
+        .bind(since)
+        .bind(lon - half_box_deg / lat.to_radians().cos().max(0.1))
+        .bind(lon + half_box_deg / lat.to_radians().cos().max(0.1))
+        .bind(lat - half_box_deg)
+        .bind(lat + half_box_deg)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
     pub async fn event_by_idempotency(&self, key: &str) -> Result<Option<EventRow>, StoreError> {
         Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             format!("{EVENT_COLUMNS} WHERE idempotency_key = $1")

@@ -336,7 +336,40 @@ async fn report(
         .await?;
     let mut body = render(&state, &e, None);
     body["tracking_code"] = json!(e.tracking_code);
+    body["likely_duplicates"] = json!(likely_duplicates(&state, &vis, &e).await?);
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// How near and how recent an open event of the same category must be to be offered as a
+/// likely duplicate of a new report.
+const DUPLICATE_RADIUS_M: f64 = 250.0;
+const DUPLICATE_WINDOW_HOURS: i64 = 72;
+
+/// Open events of the same category within 250 m and 72 hours, nearest first.
+async fn likely_duplicates(
+    state: &AppState,
+    vis: &Visibility,
+    e: &EventRow,
+) -> ApiResult<Vec<Value>> {
+    use geo::{Distance, Haversine, Point};
+    let since = e.created_at - Duration::hours(DUPLICATE_WINDOW_HOURS);
+    // 250 m is about 0.00225° of latitude; the box is trimmed by the exact distance below.
+    let near = state
+        .store
+        .open_events_near(vis, &e.category_code, since, (e.lon, e.lat), 0.0025)
+        .await?;
+    let here = Point::new(e.lon, e.lat);
+    let mut found: Vec<(f64, &EventRow)> = near
+        .iter()
+        .filter(|o| o.id != e.id)
+        .map(|o| (Haversine.distance(here, Point::new(o.lon, o.lat)), o))
+        .filter(|(d, _)| *d <= DUPLICATE_RADIUS_M)
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(found
+        .into_iter()
+        .map(|(d, o)| json!({"id": o.id, "code": o.code, "state": o.state, "distance_m": d.round(), "description": o.description}))
+        .collect())
 }
 
 fn time_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
@@ -447,7 +480,7 @@ async fn make_move(
     Path(id): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = load(&state, &caller, &id).await?;
+    let (e, vis) = load(&state, &caller, &id).await?;
     let raw = json_body(body)?;
     if raw.get("version").and_then(Value::as_i64).is_none() {
         return Err(ApiError::bad_request(
@@ -483,6 +516,24 @@ async fn make_move(
             return Err(ApiError::bad_request(
                 "event.unknown_department",
                 format!("部门 {d} 不存在"),
+            ));
+        }
+    }
+    if let Move::Merge { into } = &mv {
+        let target = match into.parse::<Uuid>() {
+            Ok(t) if t != e.id => {
+                state
+                    .store
+                    .event(&vis, department_of(&caller).as_deref(), t)
+                    .await?
+            }
+            _ => None,
+        };
+        if !target.is_some_and(|t| parse_wire::<EventState>(&t.state).is_some_and(|s| s.is_open()))
+        {
+            return Err(ApiError::bad_request(
+                "event.bad_merge_target",
+                format!("合并目标 {into} 不存在或已办结"),
             ));
         }
     }

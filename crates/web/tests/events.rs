@@ -127,10 +127,59 @@ async fn the_story(backend: TestBackend) {
     assert_eq!(r.body["deadlines"][0]["step"], "accept");
     assert_eq!(r.body["light"], "green");
     assert_eq!(r.body["path"].as_array().unwrap().len(), 4);
+    assert_eq!(r.body["likely_duplicates"], json!([]));
     // The phone retries: the same key returns the first event, never a second one.
     let again = post(&w, "/api/v1/events", &c.grid_worker, report).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.body["id"], id.as_str());
+    // Another report of the same problem 50 m away is offered the first as a likely duplicate;
+    // one of another category is not.
+    let near = json!({"category": "0501", "lon": c.point.0 + 0.0005, "lat": c.point.1 + 0.0002, "description": "又有人占道"});
+    let dup = post(&w, "/api/v1/events", &c.grid_worker, near).await;
+    assert_eq!(dup.status, StatusCode::CREATED, "{}", dup.body);
+    let hints = dup.body["likely_duplicates"].as_array().unwrap();
+    assert_eq!(hints.len(), 1, "{}", dup.body);
+    assert_eq!(hints[0]["id"], id.as_str());
+    assert!((30.0..80.0).contains(&hints[0]["distance_m"].as_f64().unwrap()));
+    let other = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "垃圾"}),
+    )
+    .await;
+    assert_eq!(other.body["likely_duplicates"], json!([]));
+    let dup_id = dup.body["id"].as_str().unwrap().to_string();
+    // The dispatcher merges the repeat into the first report (and only into a real, open one).
+    mv(
+        &w,
+        &dup_id,
+        &c.community,
+        1,
+        json!({"move": "merge", "into": dup_id}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.bad_merge_target");
+    mv(
+        &w,
+        &dup_id,
+        &c.community,
+        1,
+        json!({"move": "merge", "into": "nothing"}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "event.bad_merge_target");
+    ok(
+        &mv(
+            &w,
+            &dup_id,
+            &c.community,
+            1,
+            json!({"move": "merge", "into": id}),
+        )
+        .await,
+        "merged",
+    );
 
     let v = ok(
         &mv(&w, &id, &c.community, 1, json!({"move": "accept"})).await,
