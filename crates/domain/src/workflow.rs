@@ -569,3 +569,54 @@ pub fn invariants(f: &Flow) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Who hears about an event whose step turned yellow or red.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Recipient {
+    Department(DepartmentId),
+    /// A level of the tree: the office at that region code.
+    Region(String),
+}
+
+/// The region code of a level on the path of a grid.
+pub fn region_of(grid_code: &str, level: HolderLevel) -> String {
+    let g = grid_code;
+    match level {
+        HolderLevel::Community => g[..12].to_string(),
+        HolderLevel::Township => format!("{}000", &g[..9]),
+        HolderLevel::County => format!("{}000000", &g[..6]),
+        HolderLevel::City => format!("{}00000000", &g[..4]),
+    }
+}
+
+/// What a light change means: who is told, and whether an overdue event still held by a level of
+/// the tree moves up one level. Yellow goes to whoever holds the step; red also to the level
+/// above: an overdue department goes to the level that dispatched it and the one above that; an
+/// overdue community goes to its township, and so on up the tree.
+pub fn on_light(f: &Flow, grid_code: &str, red: bool) -> (Vec<Recipient>, bool) {
+    let held_by_department = matches!(f.state, State::Dispatched | State::Handling)
+        && !f.handled_here
+        && f.lead.is_some();
+    let holder = if matches!(f.state, State::Handled) || f.handled_here {
+        HolderLevel::Community
+    } else {
+        f.holder
+    };
+    let mut out = Vec::new();
+    if held_by_department {
+        out.extend(f.lead.iter().cloned().map(Recipient::Department));
+        if red {
+            out.push(Recipient::Region(region_of(grid_code, holder)));
+            if let Some(up) = holder.above() {
+                out.push(Recipient::Region(region_of(grid_code, up)));
+            }
+        }
+    } else {
+        out.push(Recipient::Region(region_of(grid_code, holder)));
+        if red && let Some(up) = holder.above() {
+            out.push(Recipient::Region(region_of(grid_code, up)));
+        }
+    }
+    let escalate = red && f.state == State::Accepted && f.holder.above().is_some();
+    (out, escalate)
+}

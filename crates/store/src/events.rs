@@ -46,12 +46,16 @@ pub struct EventRow {
     pub extension_minutes: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the running step's light turns yellow.
+    pub yellow_at: Option<DateTime<Utc>>,
+    /// The last light announced for the running step.
+    pub light_notified: String,
 }
 
 const EVENT_COLUMNS: &str = "SELECT region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
      description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
      lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
-     created_at, updated_at FROM events";
+     created_at, updated_at, yellow_at, light_notified FROM events";
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct MoveRow {
@@ -67,6 +71,17 @@ pub struct MoveRow {
     #[serde(skip)]
     pub ip: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+/// A notice to someone about an event (its light changed, it was escalated).
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub region_code: String,
+    pub event_id: Option<Uuid>,
+    pub recipient: String,
+    pub kind: String,
+    pub message: String,
+    pub channel: String,
 }
 
 /// A move to record beside the event's new state.
@@ -121,8 +136,8 @@ impl crate::Store {
                 "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
                  description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
                  lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-                 $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
+                 created_at, updated_at, yellow_at, light_notified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
             )
             .bind(&e.region_code)
             .bind(e.id)
@@ -154,6 +169,8 @@ impl crate::Store {
             .bind(e.extension_minutes)
             .bind(e.created_at)
             .bind(e.updated_at)
+            .bind(e.yellow_at)
+            .bind(&e.light_notified)
             .execute(&mut *tx)
             .await?;
             insert_move(&mut tx, e, 1, first).await?;
@@ -302,7 +319,8 @@ impl crate::Store {
             let updated = sqlx::query(
                 "UPDATE events SET state = $3, flow = $4, version = $5, lead_department = $6, departments = $7, step = $8, \
                  step_started_at = $9, step_due_at = $10, step_due_provisional = $11, suspended_at = $12, extension_minutes = $13, \
-                 category_code = $14, domain = $15, updated_at = $16 WHERE region_code = $1 AND id = $2 AND version = $17",
+                 category_code = $14, domain = $15, updated_at = $16, yellow_at = $18, light_notified = $19 \
+                 WHERE region_code = $1 AND id = $2 AND version = $17",
             )
             .bind(&e.region_code)
             .bind(e.id)
@@ -321,6 +339,8 @@ impl crate::Store {
             .bind(&e.domain)
             .bind(e.updated_at)
             .bind(expected_version)
+            .bind(e.yellow_at)
+            .bind(&e.light_notified)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -333,6 +353,78 @@ impl crate::Store {
             true
         });
         Ok(done)
+    }
+
+    /// Open, running steps whose light changed since it was last announced: turned yellow, or
+    /// overdue. Two index ranges, never a scan of every open event.
+    pub async fn events_turning(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{EVENT_COLUMNS} WHERE suspended_at IS NULL AND ((light_notified = 'green' AND yellow_at <= $1) \
+             OR (light_notified IN ('green', 'yellow') AND step_due_at < $1)) LIMIT $2"
+        )))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Claims the announcement of a light for an event's running step: true for exactly one caller
+    /// even when several servers scan at once (not a workflow move: no version).
+    pub async fn claim_light(&self, e: &EventRow, light: &str) -> Result<bool, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE events SET light_notified = $3 WHERE region_code = $1 AND id = $2 AND light_notified = $4"
+        )
+        .bind(&e.region_code)
+        .bind(e.id)
+        .bind(light)
+        .bind(&e.light_notified)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() == 1)
+        })?)
+    }
+
+    pub async fn insert_notifications(&self, batch: &[NewNotification]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let at = crate::registry::now();
+        on_db!(self, |p| {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO notifications (region_code, id, event_id, recipient, kind, message, channel, created_at) ",
+            );
+            q.push_values(batch, |mut b, n| {
+                b.push_bind(n.region_code.clone())
+                    .push_bind(Uuid::now_v7())
+                    .push_bind(n.event_id)
+                    .push_bind(n.recipient.clone())
+                    .push_bind(n.kind.clone())
+                    .push_bind(n.message.clone())
+                    .push_bind(n.channel.clone())
+                    .push_bind(at);
+            });
+            q.build().execute(p).await.map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn notifications_for_event(
+        &self,
+        event: Uuid,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as("SELECT recipient, kind FROM notifications WHERE event_id = $1 ORDER BY created_at, recipient")
+            .bind(event)
+            .fetch_all(p)
+            .await
+        })?)
     }
 
     pub async fn event_history(&self, e: &EventRow) -> Result<Vec<MoveRow>, StoreError> {

@@ -176,6 +176,7 @@ pub async fn serve(
     };
     let state = AppState::new(store, settings, keys).await?;
     let _watch = state.watch_caches(Duration::from_secs(5));
+    let _deadlines = state.watch_deadlines(Duration::from_secs(30));
     let app = wangge_web::app(state).into_make_service_with_connect_info::<SocketAddr>();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let listener =

@@ -39,6 +39,12 @@ async fn categories(State(state): State<AppState>, _caller: Caller) -> Json<Valu
     Json(json!({"categories": state.catalogue.as_slice()}))
 }
 
+/// When a step's light turns yellow: once less than the yellow share of its time is left.
+pub fn yellow_at(started: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
+    let total = (due - started).num_seconds().max(0) as f64;
+    due - Duration::seconds((total * YELLOW_SHARE) as i64)
+}
+
 fn wire<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
@@ -86,8 +92,12 @@ async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(EventRo
     Ok((e, vis))
 }
 
+pub fn parse_flow(text: &str) -> Result<Flow, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
 fn flow_of(e: &EventRow) -> ApiResult<Flow> {
-    serde_json::from_str(&e.flow).map_err(|err| {
+    parse_flow(&e.flow).map_err(|err| {
         tracing::error!(event = %e.id, error = %err, "unreadable workflow state");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -295,6 +305,8 @@ async fn report(
         extension_minutes: None,
         created_at: t,
         updated_at: t,
+        yellow_at: Some(yellow_at(t, due.at)),
+        light_notified: "green".into(),
     };
     let first = NewMove {
         move_name: "report".into(),
@@ -586,13 +598,19 @@ async fn make_move(
         Move::Resume => {
             if let (Some(since), Some(due)) = (e.suspended_at, e.step_due_at) {
                 next.step_due_at = Some(due + (t - since));
+                next.yellow_at = e.yellow_at.map(|y| y + (t - since));
             }
             next.suspended_at = None;
         }
         Move::RequestExtension { minutes, .. } => next.extension_minutes = Some(*minutes),
         Move::DecideExtension { approve } => {
-            if *approve && let (Some(m), Some(due)) = (e.extension_minutes, e.step_due_at) {
+            if *approve
+                && let (Some(m), Some(due), Some(started)) =
+                    (e.extension_minutes, e.step_due_at, e.step_started_at)
+            {
                 next.step_due_at = Some(due + Duration::minutes(m));
+                next.yellow_at = Some(yellow_at(started, due + Duration::minutes(m)));
+                next.light_notified = "green".into();
             }
             next.extension_minutes = None;
         }
@@ -622,6 +640,8 @@ async fn make_move(
                 next.step_started_at = Some(t);
                 next.step_due_at = Some(due.at);
                 next.step_due_provisional = i64::from(due.provisional);
+                next.yellow_at = Some(yellow_at(t, due.at));
+                next.light_notified = "green".into();
             }
             Some(_) => {}
             None => {
@@ -629,6 +649,7 @@ async fn make_move(
                 next.step_started_at = None;
                 next.step_due_at = None;
                 next.step_due_provisional = 0;
+                next.yellow_at = None;
             }
         }
     }

@@ -6,6 +6,7 @@
 mod admin;
 pub mod auth;
 pub mod calendar;
+pub mod deadlines;
 mod error;
 mod events;
 mod home;

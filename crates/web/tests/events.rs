@@ -21,6 +21,7 @@ struct Cast {
     judicial: String,
     other_community: String,
     point: (f64, f64),
+    point_community: String,
     station_id: String,
     bureau_id: String,
 }
@@ -81,6 +82,7 @@ async fn cast(w: &World) -> Cast {
         judicial: w.token("jo", "department_staff", &judicial_id).await,
         other_community: w.token("cs2", "community_staff", other.as_str()).await,
         point: (c.x(), c.y()),
+        point_community: community.as_str().to_string(),
         station_id,
         bureau_id,
     }
@@ -513,8 +515,71 @@ async fn bad_input_is_refused_and_changes_nothing(backend: TestBackend) {
     w.finish().await;
 }
 
+/// An event nobody accepts turns yellow, then red; the red one moves up to the township by itself,
+/// everyone concerned is told, and a second scan (a restart, another server) adds nothing.
+async fn overdue_events_escalate_by_themselves(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let c = cast(&w).await;
+    let r = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "暴露垃圾"}),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    ok(
+        &mv(&w, &id, &c.community, 1, json!({"move": "accept"})).await,
+        "accepted",
+    );
+    let due =
+        chrono::DateTime::parse_from_rfc3339(r.body["deadlines"][0]["due_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+    let scan = |at| wangge_web::deadlines::scan(&w.state, at);
+    assert_eq!(
+        scan(due - chrono::Duration::minutes(20)).await.unwrap(),
+        Default::default(),
+        "still green"
+    );
+    let yellow = scan(due - chrono::Duration::minutes(2)).await.unwrap();
+    assert_eq!((yellow.yellow, yellow.red), (1, 0));
+    let red = scan(due + chrono::Duration::minutes(1)).await.unwrap();
+    assert_eq!((red.red, red.escalated), (1, 1));
+    assert_eq!(
+        scan(due + chrono::Duration::minutes(2)).await.unwrap(),
+        Default::default(),
+        "once per step"
+    );
+    let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
+    assert_eq!(d.body["holder"], "township");
+    let last = d.body["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["move"].as_str(), last["actor"].as_str()),
+        (Some("escalate"), Some("system"))
+    );
+    let notes = w.db.store.notifications_for_event(uuid).await.unwrap();
+    let community = c.point_community.clone();
+    assert!(
+        notes.contains(&(format!("region:{community}"), "yellow".into())),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&(format!("region:{}000", &community[..9]), "red".into())),
+        "{notes:?}"
+    );
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     the_story,
     fifty_concurrent_accepts_one_wins,
-    bad_input_is_refused_and_changes_nothing
+    bad_input_is_refused_and_changes_nothing,
+    overdue_events_escalate_by_themselves
 );

@@ -489,3 +489,54 @@ fn every_reachable_state_is_legal() {
     );
     assert!(closed && rated && reopened && suspended && whistled);
 }
+
+#[test]
+fn overdue_work_goes_up_the_tree() {
+    let g = "640202001001003";
+    let street = actor(Role::StreetDispatcher);
+    let accepted = apply(
+        &Flow::reported(),
+        &actor(Role::CommunityStaff),
+        &Move::Accept,
+    )
+    .unwrap();
+    let (to, up) = on_light(&accepted, g, false);
+    assert_eq!(
+        (to, up),
+        (vec![Recipient::Region("640202001001".into())], false),
+        "yellow: the holder only"
+    );
+    let (to, up) = on_light(&accepted, g, true);
+    assert_eq!(
+        to,
+        vec![
+            Recipient::Region("640202001001".into()),
+            Recipient::Region("640202001000".into())
+        ]
+    );
+    assert!(up, "an overdue community moves the event to its township");
+    let escalated = apply(&accepted, &street, &Move::Escalate).unwrap();
+    let d = apply(
+        &escalated,
+        &street,
+        &Move::Dispatch {
+            lead: "a".into(),
+            co: vec![],
+        },
+    )
+    .unwrap();
+    let (to, up) = on_light(&d, g, true);
+    assert_eq!(
+        to,
+        vec![
+            Recipient::Department("a".into()),
+            Recipient::Region("640202001000".into()),
+            Recipient::Region("640202000000".into())
+        ]
+    );
+    assert!(
+        !up,
+        "a department's overdue step is reported up, the event stays with it"
+    );
+    assert_eq!(region_of(g, HolderLevel::City), "640200000000");
+}
