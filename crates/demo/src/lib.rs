@@ -6,6 +6,7 @@
 //! Everything is generated from a seed and is the same for the same seed. The places carry
 //! plausible names and real-looking codes, but they are invented: nothing here is measured.
 
+pub mod events;
 mod names;
 mod rng;
 

@@ -289,3 +289,72 @@ fn personal_identifiers_are_valid_and_accounts_cover_every_role() {
         assert!(!a.scope.is_empty() && !a.place.is_empty(), "{}", a.username);
     }
 }
+
+#[test]
+fn a_year_of_events_in_every_state() {
+    use chrono::TimeZone;
+    let c = city();
+    let now = wangge_domain::calendar::beijing()
+        .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
+        .single()
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let events = events::generate_events(c, 2026, now);
+    assert!((25_000..45_000).contains(&events.len()), "{}", events.len());
+    let mut states: HashMap<&str, usize> = HashMap::new();
+    let mut codes = HashSet::new();
+    for (e, history) in &events {
+        *states.entry(e.state.as_str()).or_default() += 1;
+        assert!(codes.insert(e.code.clone()), "duplicate code {}", e.code);
+        assert!(
+            e.created_at <= now
+                && history
+                    .iter()
+                    .all(|(_, at)| *at <= now && *at >= e.created_at)
+        );
+        assert_eq!(
+            e.version as usize,
+            history.len(),
+            "{}: one history entry per version",
+            e.code
+        );
+        let flow: wangge_domain::workflow::Flow = serde_json::from_str(&e.flow).unwrap();
+        wangge_domain::workflow::invariants(&flow).unwrap();
+        assert_eq!(
+            e.step.is_some(),
+            flow.state.is_open(),
+            "{} {}",
+            e.code,
+            e.state
+        );
+        assert!(e.grid_code.starts_with(&e.region_code[..6]));
+    }
+    for s in [
+        "reported",
+        "accepted",
+        "dispatched",
+        "handling",
+        "handled",
+        "closed",
+        "rejected",
+    ] {
+        assert!(
+            states.get(s).copied().unwrap_or(0) > 0,
+            "no {s} events: {states:?}"
+        );
+    }
+    assert!(states["closed"] > events.len() * 8 / 10, "{states:?}");
+    let overdue = events
+        .iter()
+        .filter(|(e, _)| e.step_due_at.is_some_and(|d| d < now))
+        .count();
+    assert!(overdue > 10, "some open events are overdue: {overdue}");
+    let again = events::generate_events(c, 2026, now);
+    assert!(
+        events
+            .iter()
+            .zip(&again)
+            .all(|(a, b)| a.0.code == b.0.code && a.0.state == b.0.state),
+        "deterministic"
+    );
+}

@@ -620,3 +620,51 @@ pub fn on_light(f: &Flow, grid_code: &str, red: bool) -> (Vec<Recipient>, bool) 
     let escalate = red && f.state == State::Accepted && f.holder.above().is_some();
     (out, escalate)
 }
+
+/// The step whose clock runs while an event is in a state: accepting (and dispatching) while
+/// reported or accepted, checking in while dispatched, handling, then verifying.
+pub fn step_of(s: State) -> Option<crate::catalog::Step> {
+    use crate::catalog::Step;
+    match s {
+        State::Reported | State::Accepted => Some(Step::Accept),
+        State::Dispatched => Some(Step::CheckIn),
+        State::Handling => Some(Step::Handle),
+        State::Handled => Some(Step::Verify),
+        _ => None,
+    }
+}
+
+/// What a move does to the step clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepChange {
+    /// The running step goes on.
+    Keep,
+    /// A step starts now, with the catalogue's limit or the move's own (a whistle's check-in time).
+    Start {
+        step: crate::catalog::Step,
+        limit: Option<crate::calendar::Limit>,
+    },
+    /// No step runs any more (closed, rejected, merged).
+    Stop,
+}
+
+pub fn step_change(before: &Flow, after: &Flow, m: &Move) -> StepChange {
+    let whistled = matches!(m, Move::Whistle { .. }) && after.state == State::Dispatched;
+    if before.state == after.state && before.reworks == after.reworks && !whistled {
+        return StepChange::Keep;
+    }
+    match step_of(after.state) {
+        // Acceptance and dispatch share one limit (受理派遣时限), counted from the report.
+        Some(crate::catalog::Step::Accept) if before.state == State::Reported => StepChange::Keep,
+        Some(step) => StepChange::Start {
+            step,
+            limit: match m {
+                Move::Whistle {
+                    check_in_minutes, ..
+                } => Some(crate::calendar::Limit::Minutes(*check_in_minutes)),
+                _ => None,
+            },
+        },
+        None => StepChange::Stop,
+    }
+}

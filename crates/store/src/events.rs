@@ -73,6 +73,9 @@ pub struct MoveRow {
     pub at: DateTime<Utc>,
 }
 
+/// An event with its history, each move with the time it was made.
+pub type EventWithHistory = (EventRow, Vec<(NewMove, DateTime<Utc>)>);
+
 /// A notice to someone about an event (its light changed, it was escalated).
 #[derive(Debug, Clone)]
 pub struct NewNotification {
@@ -212,6 +215,106 @@ impl crate::Store {
         .fetch_all(p)
         .await
         })?)
+    }
+
+    /// Writes many events with their histories at once (the demo's year of events), and moves each
+    /// county's daily numbering past the codes used.
+    pub async fn insert_events_bulk(&self, events: &[EventWithHistory]) -> Result<(), StoreError> {
+        let mut last: std::collections::BTreeMap<(String, String), i64> =
+            std::collections::BTreeMap::new();
+        for (e, _) in events {
+            let key = (e.region_code.clone(), e.code[6..14].to_string());
+            let seq: i64 = e.code[14..].parse().unwrap_or(0);
+            let entry = last.entry(key).or_insert(0);
+            *entry = (*entry).max(seq);
+        }
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for chunk in events.chunks(400) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
+                     description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
+                     lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
+                     created_at, updated_at, yellow_at, light_notified) ",
+                );
+                q.push_values(chunk, |mut b, (e, _)| {
+                    b.push_bind(e.region_code.clone())
+                        .push_bind(e.id)
+                        .push_bind(e.code.clone())
+                        .push_bind(e.tracking_code.clone())
+                        .push_bind(e.category_code.clone())
+                        .push_bind(e.domain.clone())
+                        .push_bind(e.urgency.clone())
+                        .push_bind(e.state.clone())
+                        .push_bind(e.flow.clone())
+                        .push_bind(e.version)
+                        .push_bind(e.source.clone())
+                        .push_bind(e.description.clone())
+                        .push_bind(e.address.clone())
+                        .push_bind(e.lon)
+                        .push_bind(e.lat)
+                        .push_bind(e.grid_code.clone())
+                        .push_bind(e.reporter_account)
+                        .push_bind(e.reporter_phone_enc.clone())
+                        .push_bind(e.reporter_phone_idx.clone())
+                        .push_bind(e.idempotency_key.clone())
+                        .push_bind(e.lead_department.clone())
+                        .push_bind(e.departments.clone())
+                        .push_bind(e.step.clone())
+                        .push_bind(e.step_started_at)
+                        .push_bind(e.step_due_at)
+                        .push_bind(e.step_due_provisional)
+                        .push_bind(e.suspended_at)
+                        .push_bind(e.extension_minutes)
+                        .push_bind(e.created_at)
+                        .push_bind(e.updated_at)
+                        .push_bind(e.yellow_at)
+                        .push_bind(e.light_notified.clone());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let moves: Vec<(&EventRow, i64, &NewMove, DateTime<Utc>)> = events
+                .iter()
+                .flat_map(|(e, ms)| {
+                    ms.iter()
+                        .enumerate()
+                        .map(move |(i, (m, at))| (e, i as i64 + 1, m, *at))
+                })
+                .collect();
+            for chunk in moves.chunks(2000) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO event_moves (region_code, event_id, seq, move, body, from_state, to_state, actor, actor_role, department, ip, at) ",
+                );
+                q.push_values(chunk, |mut b, (e, seq, m, at)| {
+                    b.push_bind(e.region_code.clone())
+                        .push_bind(e.id)
+                        .push_bind(*seq)
+                        .push_bind(m.move_name.clone())
+                        .push_bind(m.body.clone())
+                        .push_bind(m.from_state.clone())
+                        .push_bind(m.to_state.clone())
+                        .push_bind(m.actor.clone())
+                        .push_bind(m.actor_role.clone())
+                        .push_bind(m.department.clone())
+                        .push_bind(m.ip.clone())
+                        .push_bind(*at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for ((county, day), seq) in &last {
+                sqlx::query(
+                    "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, $3) \
+                     ON CONFLICT (county, day) DO UPDATE SET seq = CASE WHEN event_sequences.seq > excluded.seq THEN event_sequences.seq ELSE excluded.seq END",
+                )
+                .bind(county)
+                .bind(day)
+                .bind(*seq)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
     }
 
     pub async fn event_by_idempotency(&self, key: &str) -> Result<Option<EventRow>, StoreError> {

@@ -51,6 +51,10 @@ pub async fn build_demo(
     store.apply_plan(&plan).await?;
     store.insert_org_batch(&city.org).await?;
     create_accounts(store, keys, &city).await?;
+    let now = demo_now(today)?;
+    let events =
+        tokio::task::block_in_place(|| wangge_demo::events::generate_events(&city, seed, now));
+    store.insert_events_bulk(&events).await?;
     store.set_meta("demo_seed", &seed.to_string()).await?;
     store
         .append_audit(
@@ -67,15 +71,34 @@ pub async fn build_demo(
         store.set_meta("demo_today", t).await?;
     }
     eprintln!(
-        "演示城市已生成：{} 个区划，{} 个网格，{} 个部门，{} 个单位，{} 人，用时 {:.1} 秒。",
+        "演示城市已生成：{} 个区划，{} 个网格，{} 个部门，{} 个单位，{} 人，一年 {} 件事件，用时 {:.1} 秒。",
         plan.regions.len(),
         plan.grids.len(),
         city.org.departments.len(),
         city.org.units.len(),
         city.org.people.len(),
+        events.len(),
         started.elapsed().as_secs_f64()
     );
     print_accounts(store, keys, &city).await
+}
+
+/// The demo's "now": the real time, or the afternoon of `--today` when another day is asked for.
+fn demo_now(today: Option<&str>) -> Result<chrono::DateTime<Utc>> {
+    use chrono::TimeZone;
+    let real = Utc::now();
+    let Some(t) = today else { return Ok(real) };
+    let day = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")?;
+    let beijing = wangge_domain::calendar::beijing();
+    if day == real.with_timezone(&beijing).date_naive() {
+        return Ok(real);
+    }
+    let at = day.and_hms_opt(16, 0, 0).expect("valid time");
+    Ok(beijing
+        .from_local_datetime(&at)
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&Utc))
 }
 
 async fn create_accounts(

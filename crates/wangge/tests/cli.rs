@@ -727,11 +727,9 @@ async fn personal_identifiers_are_encrypted_at_rest(backend: TestBackend) {
             .unwrap()
             .into_bytes(),
     };
-    let contains = |needle: &str| {
-        haystack
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
-    };
+    // The identifiers are ASCII digits, which survive a lossy conversion; str::contains is fast.
+    let text = String::from_utf8_lossy(&haystack);
+    let contains = |needle: &str| text.contains(needle);
     // Names are stored in clear, so the search itself is shown to work.
     assert!(contains(&city.org.people[0].name));
     for p in city.personal.iter().step_by(37) {

@@ -16,11 +16,13 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Node, Role, Scope, Visibility};
-use wangge_domain::calendar::{Limit, beijing, light};
+use wangge_domain::calendar::{beijing, light};
 use wangge_domain::catalog::{Category, Step};
 use wangge_domain::crs::Crs;
 use wangge_domain::region::{RegionCode, RegionKind};
-use wangge_domain::workflow::{Actor, Flow, Move, MoveError, State as EventState, Urgency, apply};
+use wangge_domain::workflow::{
+    Actor, Flow, Move, MoveError, State as EventState, StepChange, Urgency, apply, step_change,
+};
 use wangge_security::pii;
 use wangge_store::{EventQuery, EventRow, NewMove, StoreError};
 
@@ -54,17 +56,6 @@ fn wire<T: serde::Serialize>(v: &T) -> String {
 
 fn parse_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(Value::String(s.to_string())).ok()
-}
-
-/// The step that runs while an event is in a state.
-fn step_of(s: EventState) -> Option<Step> {
-    match s {
-        EventState::Reported | EventState::Accepted => Some(Step::Accept),
-        EventState::Dispatched => Some(Step::CheckIn),
-        EventState::Handling => Some(Step::Handle),
-        EventState::Handled => Some(Step::Verify),
-        _ => None,
-    }
 }
 
 fn is_rural(grid_code: &str) -> bool {
@@ -591,8 +582,6 @@ async fn make_move(
     let category = wangge_domain::catalog::find(&state.catalogue, &next.category_code)
         .unwrap_or_else(|| state.catalogue[0].clone());
     let urgency: Urgency = parse_wire(&next.urgency).unwrap_or(Urgency::Normal);
-    let restart = before.state != after.state
-        || matches!(mv, Move::Whistle { .. } if after.state == EventState::Dispatched);
     match &mv {
         Move::Suspend { .. } => next.suspended_at = Some(t),
         Move::Resume => {
@@ -622,35 +611,25 @@ async fn make_move(
         }
         _ => {}
     }
-    if restart || (before.reworks != after.reworks) {
-        match step_of(after.state) {
-            Some(step)
-                if !(step == Step::Accept
-                    && before.state == EventState::Reported
-                    && after.state == EventState::Accepted) =>
-            {
-                let limit = match &mv {
-                    Move::Whistle {
-                        check_in_minutes, ..
-                    } => Limit::Minutes(*check_in_minutes),
-                    _ => category.limit(step, urgency, is_rural(&e.grid_code)),
-                };
-                let due = state.calendar.get().due(t, limit);
-                next.step = Some(wire(&step));
-                next.step_started_at = Some(t);
-                next.step_due_at = Some(due.at);
-                next.step_due_provisional = i64::from(due.provisional);
-                next.yellow_at = Some(yellow_at(t, due.at));
-                next.light_notified = "green".into();
-            }
-            Some(_) => {}
-            None => {
-                next.step = None;
-                next.step_started_at = None;
-                next.step_due_at = None;
-                next.step_due_provisional = 0;
-                next.yellow_at = None;
-            }
+    match step_change(&before, &after, &mv) {
+        StepChange::Keep => {}
+        StepChange::Start { step, limit } => {
+            let limit =
+                limit.unwrap_or_else(|| category.limit(step, urgency, is_rural(&e.grid_code)));
+            let due = state.calendar.get().due(t, limit);
+            next.step = Some(wire(&step));
+            next.step_started_at = Some(t);
+            next.step_due_at = Some(due.at);
+            next.step_due_provisional = i64::from(due.provisional);
+            next.yellow_at = Some(yellow_at(t, due.at));
+            next.light_notified = "green".into();
+        }
+        StepChange::Stop => {
+            next.step = None;
+            next.step_started_at = None;
+            next.step_due_at = None;
+            next.step_due_provisional = 0;
+            next.yellow_at = None;
         }
     }
     let mut recorded = raw;
