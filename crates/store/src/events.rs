@@ -73,6 +73,17 @@ pub struct MoveRow {
     pub at: DateTime<Utc>,
 }
 
+/// The street's rating of one department's response to a whistle, 1–5 on each count.
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
+pub struct WhistleRating {
+    pub department: String,
+    pub speed: i64,
+    pub cooperation: i64,
+    pub result: i64,
+    #[serde(default)]
+    pub comment: String,
+}
+
 /// An event with its history, each move with the time it was made.
 pub type EventWithHistory = (EventRow, Vec<(NewMove, DateTime<Utc>)>);
 
@@ -133,7 +144,9 @@ impl crate::Store {
     /// Writes a new event and its first history entry. A repeated idempotency key is a conflict
     /// the caller answers with the first event.
     pub async fn insert_event(&self, e: &EventRow, first: &NewMove) -> Result<(), StoreError> {
-        let r = on_db!(self, |pool| {
+        // The errors stay inside the block so a unique violation can be told apart below.
+        let r: Result<(), sqlx::Error> = on_db!(self, |pool| {
+            async {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
@@ -178,6 +191,8 @@ impl crate::Store {
             .await?;
             insert_move(&mut tx, e, 1, first).await?;
             tx.commit().await
+        }
+        .await
         });
         match r {
             Ok(()) => Ok(()),
@@ -527,6 +542,60 @@ impl crate::Store {
             .bind(event)
             .fetch_all(p)
             .await
+        })?)
+    }
+
+    /// Stores the street's rating of each summoned department; all or none, once per department.
+    pub async fn insert_whistle_ratings(
+        &self,
+        e: &EventRow,
+        ratings: &[WhistleRating],
+        rated_by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // The errors stay inside the block so a unique violation can be told apart below.
+        let r: Result<(), sqlx::Error> = on_db!(self, |pool| {
+            async {
+            let mut tx = pool.begin().await?;
+            for w in ratings {
+                sqlx::query(
+                    "INSERT INTO whistle_ratings (region_code, event_id, department, speed, cooperation, result, comment, rated_by, rated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&e.region_code)
+                .bind(e.id)
+                .bind(&w.department)
+                .bind(w.speed)
+                .bind(w.cooperation)
+                .bind(w.result)
+                .bind(&w.comment)
+                .bind(rated_by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        }
+        .await
+        });
+        match r {
+            Ok(()) => Ok(()),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                Err(StoreError::Conflict("已评价过该部门".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn whistle_ratings(&self, e: &EventRow) -> Result<Vec<WhistleRating>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT department, speed, cooperation, result, comment FROM whistle_ratings WHERE region_code = $1 AND event_id = $2 ORDER BY department"
+        )
+        .bind(&e.region_code)
+        .bind(e.id)
+        .fetch_all(p)
+        .await
         })?)
     }
 

@@ -21,7 +21,9 @@ pub use access::{
 pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;
-pub use events::{EventQuery, EventRow, EventWithHistory, MoveRow, NewMove, NewNotification};
+pub use events::{
+    EventQuery, EventRow, EventWithHistory, MoveRow, NewMove, NewNotification, WhistleRating,
+};
 pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
     PersonRow, TeamMemberRow, UnitRow,

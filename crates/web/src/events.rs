@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/events", get(list).post(report))
         .route("/api/v1/events/{id}", get(detail))
         .route("/api/v1/events/{id}/moves", post(make_move))
+        .route(
+            "/api/v1/events/{id}/whistle-ratings",
+            post(rate_departments),
+        )
 }
 
 /// The share of a step's time left below which its light turns yellow.
@@ -467,7 +471,127 @@ async fn detail(
                    "body": serde_json::from_str::<Value>(&h.body).unwrap_or(Value::Null)})
         })
         .collect();
-    Ok(Json(render(&state, &e, Some(json!(history)))))
+    let mut body = render(&state, &e, Some(json!(history)));
+    body["check_ins"] = json!(check_ins(&state.store.event_history(&e).await?, now()));
+    body["whistle_ratings"] = json!(state.store.whistle_ratings(&e).await?);
+    Ok(Json(body))
+}
+
+/// 报到: for the latest whistle, each summoned department's check-in time, and whether it was late
+/// or is still missing after the deadline.
+fn check_ins(history: &[wangge_store::MoveRow], at: DateTime<Utc>) -> Vec<Value> {
+    let Some((i, w)) = history
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, h)| h.move_name == "whistle")
+    else {
+        return Vec::new();
+    };
+    let Ok(Move::Whistle {
+        lead,
+        others,
+        check_in_minutes,
+        ..
+    }) = serde_json::from_str::<Move>(&w.body)
+    else {
+        return Vec::new();
+    };
+    let deadline = w.at + Duration::minutes(check_in_minutes);
+    std::iter::once(lead)
+        .chain(others)
+        .map(|d| {
+            let done = history[i..]
+                .iter()
+                .find(|h| h.move_name == "check_in" && h.department.as_deref() == Some(d.as_str()));
+            json!({
+                "department": d,
+                "deadline": deadline.with_timezone(&beijing()).to_rfc3339(),
+                "checked_in_at": done.map(|h| h.at.with_timezone(&beijing()).to_rfc3339()),
+                "late": done.map_or(at > deadline, |h| h.at > deadline),
+                "missing": done.is_none(),
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct RatingsBody {
+    ratings: Vec<wangge_store::WhistleRating>,
+}
+
+/// After a whistled event closes, the street rates each summoned department's response; the
+/// ratings feed the departments' assessment.
+async fn rate_departments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<RatingsBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !matches!(caller.role, Role::StreetDispatcher | Role::CommandCentre) {
+        return Err(crate::auth::forbidden());
+    }
+    let (e, _) = load(&state, &caller, &id).await?;
+    let b = json_body(body)?;
+    let flow = flow_of(&e)?;
+    if !flow.whistled || flow.state != EventState::Closed {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "event.not_rateable",
+            "只有吹哨且已结案的事件可以评价部门",
+        ));
+    }
+    let summoned: Vec<&str> = e.departments.split_whitespace().collect();
+    if b.ratings.is_empty() {
+        return Err(ApiError::bad_request(
+            "event.bad_rating",
+            "请至少评价一个部门",
+        ));
+    }
+    for r in &b.ratings {
+        if !summoned.contains(&r.department.as_str()) {
+            return Err(ApiError::bad_request(
+                "event.bad_rating",
+                format!("部门 {} 未参与此事件", r.department),
+            ));
+        }
+        if [r.speed, r.cooperation, r.result]
+            .iter()
+            .any(|v| !(1..=5).contains(v))
+        {
+            return Err(ApiError::bad_request(
+                "event.bad_rating",
+                "响应速度、配合力度、落实程度应为1–5分",
+            ));
+        }
+    }
+    let t = now();
+    state
+        .store
+        .insert_whistle_ratings(&e, &b.ratings, &caller.account.username, t)
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict(m) => {
+                ApiError::new(StatusCode::CONFLICT, "event.already_rated", m)
+            }
+            other => other.into(),
+        })?;
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "event.whistle_rating",
+                Some("event"),
+                Some(e.id.to_string()),
+                json!({"departments": b.ratings.len()}),
+            ),
+            t,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"whistle_ratings": state.store.whistle_ratings(&e).await?})),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -261,6 +261,27 @@ async fn the_story(backend: TestBackend) {
     .await
     .assert_error(StatusCode::CONFLICT, "event.illegal_move");
 
+    // The street rates each summoned department; once, and only departments that took part.
+    let rating_uri = format!("/api/v1/events/{id}/whistle-ratings");
+    let rate = |body: Value| post(&w, &rating_uri, &c.street, body);
+    rate(json!({"ratings": [{"department": c.bureau_id, "speed": 6, "cooperation": 4, "result": 4}]})).await.assert_error(StatusCode::BAD_REQUEST, "event.bad_rating");
+    rate(json!({"ratings": [{"department": "x", "speed": 5, "cooperation": 4, "result": 4}]}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "event.bad_rating");
+    let rated = rate(json!({"ratings": [
+        {"department": c.station_id, "speed": 5, "cooperation": 5, "result": 4, "comment": "到场迅速"},
+        {"department": c.bureau_id, "speed": 3, "cooperation": 4, "result": 4}
+    ]})).await;
+    assert_eq!(rated.status, StatusCode::CREATED, "{}", rated.body);
+    rate(json!({"ratings": [{"department": c.bureau_id, "speed": 5, "cooperation": 5, "result": 5}]})).await.assert_error(StatusCode::CONFLICT, "event.already_rated");
+    post(
+        &w,
+        &format!("/api/v1/events/{id}/whistle-ratings"),
+        &c.station,
+        json!({"ratings": []}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
     let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.body);
     let moves: Vec<&str> = d.body["history"]
@@ -284,6 +305,15 @@ async fn the_story(backend: TestBackend) {
         ]
     );
     assert_eq!(d.body["history"][4]["department"], c.bureau_id.as_str());
+    let check_ins = d.body["check_ins"].as_array().unwrap();
+    assert_eq!(check_ins.len(), 2);
+    assert!(
+        check_ins
+            .iter()
+            .all(|c| c["late"] == false && c["missing"] == false),
+        "{check_ins:?}"
+    );
+    assert_eq!(d.body["whistle_ratings"].as_array().unwrap().len(), 2);
     assert!(
         !d.body.to_string().contains("13812345678"),
         "the reporter's phone stays masked"
@@ -319,6 +349,28 @@ async fn fifty_concurrent_accepts_one_wins(backend: TestBackend) {
         1,
         "{statuses:?}"
     );
+    // A phone resending the same report ten times at once still makes one event.
+    let mut sends = Vec::new();
+    for _ in 0..10 {
+        let (w, t) = (w.clone(), c.grid_worker.clone());
+        let body = json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "重发", "idempotency_key": "retry-storm-1"});
+        sends.push(tokio::spawn(async move {
+            let r = post(&w, "/api/v1/events", &t, body).await;
+            (r.status, r.body["id"].as_str().map(str::to_string))
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    for s in sends {
+        let (status, id) = s.await.unwrap();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status}"
+        );
+        created += usize::from(status == StatusCode::CREATED);
+        ids.insert(id.unwrap());
+    }
+    assert_eq!((created, ids.len()), (1, 1));
     assert!(
         statuses
             .iter()

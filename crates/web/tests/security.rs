@@ -121,6 +121,7 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("POST", "/api/v1/events", Guard::Scoped),
     ("GET", "/api/v1/events/{id}", Guard::Scoped),
     ("POST", "/api/v1/events/{id}/moves", Guard::Scoped),
+    ("POST", "/api/v1/events/{id}/whistle-ratings", Guard::Scoped),
     ("GET", "/api/v1/calendar/years", Guard::Own),
     ("GET", "/api/v1/regions/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids/{code}", Guard::Scoped),
