@@ -6,6 +6,7 @@
 //! binary and applied at start. Handlers never see a dialect.
 
 mod access;
+mod attachments;
 mod audit;
 mod calendar;
 mod db;
@@ -18,6 +19,7 @@ pub mod testing;
 pub use access::{
     AccountRow, NewAccount, SessionRow, SessionWithAccount, TokenRow, TokenWithAccount,
 };
+pub use attachments::AttachmentRow;
 pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;

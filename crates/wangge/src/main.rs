@@ -276,7 +276,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 tls_cert.or(cfg.tls_cert.clone()),
                 tls_key.or(cfg.tls_key.clone()),
             )?;
-            serve::serve(store, keys, cfg.auth.clone(), &cfg.listen(listen), tls).await?;
+            serve::serve(
+                store,
+                keys,
+                cfg.auth.clone(),
+                cfg.data_dir.join("attachments"),
+                &cfg.listen(listen),
+                tls,
+            )
+            .await?;
         }
         Command::Demo {
             seed,
@@ -289,7 +297,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             serve::build_demo(&store, &keys, seed, today.as_deref()).await?;
             if !no_serve {
                 let tls = serve::tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
-                serve::serve(store, keys, cfg.auth.clone(), &cfg.listen(listen), tls).await?;
+                serve::serve(
+                    store,
+                    keys,
+                    cfg.auth.clone(),
+                    cfg.data_dir.join("attachments"),
+                    &cfg.listen(listen),
+                    tls,
+                )
+                .await?;
             }
         }
         Command::Import { file, tolerance_m2 } => {

@@ -190,6 +190,7 @@ pub async fn serve(
     store: Store,
     keys: KeyRing,
     auth: AuthSettings,
+    files: PathBuf,
     listen: &str,
     tls: Option<TlsFiles>,
 ) -> Result<()> {
@@ -197,7 +198,9 @@ pub async fn serve(
         secure_cookies: tls.is_some(),
         ..auth
     };
-    let state = AppState::new(store, settings, keys).await?;
+    let state = AppState::new(store, settings, keys)
+        .await?
+        .with_files(files);
     let _watch = state.watch_caches(Duration::from_secs(5));
     let _deadlines = state.watch_deadlines(Duration::from_secs(30));
     let app = wangge_web::app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -474,6 +474,24 @@ async fn detail(
     let mut body = render(&state, &e, Some(json!(history)));
     body["check_ins"] = json!(check_ins(&state.store.event_history(&e).await?, now()));
     body["whistle_ratings"] = json!(state.store.whistle_ratings(&e).await?);
+    body["attachments"] = json!(
+        state
+            .store
+            .attachments(&e)
+            .await?
+            .iter()
+            .map(|a| crate::attachments::describe(&e, a))
+            .collect::<Vec<_>>()
+    );
+    body["attachments"] = json!(
+        state
+            .store
+            .attachments(&e)
+            .await?
+            .iter()
+            .map(|a| crate::attachments::describe(&e, a))
+            .collect::<Vec<_>>()
+    );
     Ok(Json(body))
 }
 

@@ -4,6 +4,7 @@
 //! login needs one), parse, call the store or the domain, and shape JSON.
 
 mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod deadlines;
@@ -31,7 +32,7 @@ use tower_http::trace::TraceLayer;
 const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let small = Router::new()
         .merge(home::router())
         .merge(regions::router())
         .merge(locate::router())
@@ -40,11 +41,15 @@ pub fn app(state: AppState) -> Router {
         .merge(people::router())
         .merge(calendar::router())
         .merge(events::router())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    // Photos read their own body up to their own limit and answer in the one error shape.
+    let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());
+    small
+        .merge(photos)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "没有这个地址")
         })
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub store: Store,
     pub atlas: Arc<Cached<Atlas>>,
     pub calendar: Arc<Cached<Calendar>>,
+    /// Where event photos are stored (content-addressed).
+    pub files: Arc<std::path::PathBuf>,
     /// The category catalogue (the shipped defaults for now).
     pub catalogue: Arc<Vec<Category>>,
     pub auth: Arc<AuthSettings>,
@@ -139,9 +141,16 @@ impl AppState {
             atlas: Arc::new(atlas),
             calendar: Arc::new(calendar),
             catalogue: Arc::new(default_catalogue()),
+            files: Arc::new(std::env::temp_dir().join("wangge-attachments")),
             auth: Arc::new(auth),
             keys: Arc::new(keys),
         })
+    }
+
+    /// Stores event photos under `dir` (the server uses DATA_DIR/attachments).
+    pub fn with_files(mut self, dir: std::path::PathBuf) -> AppState {
+        self.files = Arc::new(dir);
+        self
     }
 
     /// Keeps the caches in step with the database until the process ends.

@@ -629,9 +629,78 @@ async fn overdue_events_escalate_by_themselves(backend: TestBackend) {
     w.finish().await;
 }
 
+/// Photos: told by their bytes, limited in size and number, stored once, served only in scope.
+async fn photos(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let c = cast(&w).await;
+    let r = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "暴露垃圾"}),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let upload = |bytes: Vec<u8>, kind: &str, token: &str| {
+        w.send(
+            Request::post(format!("/api/v1/events/{id}/attachments?kind={kind}"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "image/png")
+                .body(Body::from(bytes))
+                .unwrap(),
+        )
+    };
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend((0..5000u32).map(|i| (i % 251) as u8));
+    let r = upload(png.clone(), "report", &c.grid_worker).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["mime"], "image/png");
+    let url = r.body["url"].as_str().unwrap().to_string();
+    // A text file named and labelled as a photo is refused by its bytes.
+    upload(b"GIF89a not really".to_vec(), "report", &c.grid_worker)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "attachment.not_an_image");
+    upload(b"hello".to_vec(), "report", &c.grid_worker)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "attachment.not_an_image");
+    upload(png.clone(), "selfie", &c.grid_worker)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "attachment.bad_kind");
+    let mut big = vec![0xFF, 0xD8, 0xFF];
+    big.resize(wangge_web::attachments::MAX_BYTES + 1, 0);
+    upload(big, "report", &c.grid_worker)
+        .await
+        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "attachment.too_large");
+    // Served to those who see the event, byte for byte; not to others.
+    let got = w.app_bytes(&url, &c.street).await;
+    assert_eq!(got, png);
+    w.get(&url, &c.other_community)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "event.not_found");
+    // The same photo twice is stored once; nine at most per event.
+    for _ in 0..8 {
+        assert_eq!(
+            upload(png.clone(), "before", &c.street).await.status,
+            StatusCode::CREATED
+        );
+    }
+    upload(png.clone(), "after", &c.street)
+        .await
+        .assert_error(StatusCode::CONFLICT, "attachment.too_many");
+    let stored: usize = std::fs::read_dir(w.db.dir.join("files"))
+        .unwrap()
+        .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+        .sum();
+    assert_eq!(stored, 1);
+    let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
+    assert_eq!(d.body["attachments"].as_array().unwrap().len(), 9);
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     the_story,
     fifty_concurrent_accepts_one_wins,
     bad_input_is_refused_and_changes_nothing,
-    overdue_events_escalate_by_themselves
+    overdue_events_escalate_by_themselves,
+    photos
 );

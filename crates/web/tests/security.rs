@@ -122,6 +122,12 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/api/v1/events/{id}", Guard::Scoped),
     ("POST", "/api/v1/events/{id}/moves", Guard::Scoped),
     ("POST", "/api/v1/events/{id}/whistle-ratings", Guard::Scoped),
+    ("POST", "/api/v1/events/{id}/attachments", Guard::Scoped),
+    (
+        "GET",
+        "/api/v1/events/{id}/attachments/{attachment}",
+        Guard::Scoped,
+    ),
     ("GET", "/api/v1/calendar/years", Guard::Own),
     ("GET", "/api/v1/regions/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids/{code}", Guard::Scoped),

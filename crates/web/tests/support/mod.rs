@@ -47,7 +47,8 @@ impl World {
         db.store.insert_org_batch(&city.org).await.unwrap();
         let state = AppState::new(db.store.clone(), settings, keys)
             .await
-            .unwrap();
+            .unwrap()
+            .with_files(db.dir.join("files"));
         World { db, state, city }
     }
 
@@ -133,6 +134,21 @@ impl World {
                 .unwrap(),
         )
         .await
+    }
+
+    /// The raw bytes of a successful GET.
+    pub async fn app_bytes(&self, uri: &str, token: &str) -> Vec<u8> {
+        let res = app(self.state.clone())
+            .oneshot(
+                Request::get(uri)
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.into_body().collect().await.unwrap().to_bytes().to_vec()
     }
 
     pub async fn get_anonymous(&self, uri: &str) -> Reply {

@@ -1,0 +1,58 @@
+//! Which photo belongs to which event. The bytes live on disk, named by their SHA-256.
+
+use crate::{EventRow, StoreError, on_db};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AttachmentRow {
+    pub id: Uuid,
+    pub sha256: String,
+    pub mime: String,
+    pub size: i64,
+    pub kind: String,
+    pub uploaded_by: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl crate::Store {
+    pub async fn insert_attachment(
+        &self,
+        e: &EventRow,
+        a: &AttachmentRow,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+            "INSERT INTO attachments (region_code, event_id, id, sha256, mime, size, kind, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )
+        .bind(&e.region_code)
+        .bind(e.id)
+        .bind(a.id)
+        .bind(&a.sha256)
+        .bind(&a.mime)
+        .bind(a.size)
+        .bind(&a.kind)
+        .bind(&a.uploaded_by)
+        .bind(a.uploaded_at)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn attachments(&self, e: &EventRow) -> Result<Vec<AttachmentRow>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, sha256, mime, size, kind, uploaded_by, uploaded_at FROM attachments WHERE region_code = $1 AND event_id = $2 ORDER BY uploaded_at, id"
+        )
+        .bind(&e.region_code)
+        .bind(e.id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+}
