@@ -55,13 +55,18 @@ struct Step {
 }
 
 /// The year of events up to `now` (Beijing `today`).
-pub fn generate_events(city: &DemoCity, seed: u64, now: DateTime<Utc>) -> Vec<EventWithHistory> {
+pub fn generate_events(
+    city: &DemoCity,
+    seed: u64,
+    now: DateTime<Utc>,
+    per_day: usize,
+) -> Vec<EventWithHistory> {
     let mut rng = Rng::new(seed ^ 0xe7e7_e7e7);
     let calendar = Calendar::shipped(Default::default());
     let catalogue = default_catalogue();
     let today = now.with_timezone(&beijing()).date_naive();
     let start = today - Duration::days(365);
-    let mut out = Vec::with_capacity(365 * EVENTS_PER_DAY);
+    let mut out = Vec::with_capacity(365 * per_day);
     let mut day_seq: std::collections::HashMap<(String, NaiveDate), u32> =
         std::collections::HashMap::new();
     let community_names: std::collections::HashMap<&str, &str> = city
@@ -99,7 +104,11 @@ pub fn generate_events(city: &DemoCity, seed: u64, now: DateTime<Utc>) -> Vec<Ev
             .map(|c| season_weight(c.code, month))
             .collect();
         let total: f64 = weights.iter().sum();
-        let n = EVENTS_PER_DAY / 2 + (rng.below(EVENTS_PER_DAY));
+        let n = if per_day == 0 {
+            0
+        } else {
+            per_day / 2 + rng.below(per_day)
+        };
         for _ in 0..n {
             // Category by season, place anywhere in the city, time mostly in the day.
             let mut x = rng.unit() * total;

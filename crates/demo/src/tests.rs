@@ -299,7 +299,7 @@ fn a_year_of_events_in_every_state() {
         .single()
         .unwrap()
         .with_timezone(&chrono::Utc);
-    let events = events::generate_events(c, 2026, now);
+    let events = events::generate_events(c, 2026, now, events::EVENTS_PER_DAY);
     assert!((25_000..45_000).contains(&events.len()), "{}", events.len());
     let mut states: HashMap<&str, usize> = HashMap::new();
     let mut codes = HashSet::new();
@@ -349,7 +349,7 @@ fn a_year_of_events_in_every_state() {
         .filter(|(e, _)| e.step_due_at.is_some_and(|d| d < now))
         .count();
     assert!(overdue > 10, "some open events are overdue: {overdue}");
-    let again = events::generate_events(c, 2026, now);
+    let again = events::generate_events(c, 2026, now, events::EVENTS_PER_DAY);
     assert!(
         events
             .iter()

@@ -80,6 +80,9 @@ enum Command {
         /// Build (or reuse) the data and exit without serving
         #[arg(long)]
         no_serve: bool,
+        /// Average number of generated events a day over the past year (0 for none)
+        #[arg(long, default_value_t = wangge_demo::events::EVENTS_PER_DAY)]
+        events_per_day: usize,
     },
     /// Import regions and grids from a GeoJSON FeatureCollection (all or nothing)
     ///
@@ -291,10 +294,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             today,
             listen,
             no_serve,
+            events_per_day,
         } => {
             let store = cfg.open_store().await?;
             let keys = cfg.keys()?;
-            serve::build_demo(&store, &keys, seed, today.as_deref()).await?;
+            serve::build_demo(&store, &keys, seed, today.as_deref(), events_per_day).await?;
             if !no_serve {
                 let tls = serve::tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
                 serve::serve(

@@ -21,6 +21,7 @@ pub async fn build_demo(
     keys: &KeyRing,
     seed: u64,
     today: Option<&str>,
+    events_per_day: usize,
 ) -> Result<()> {
     let started = Instant::now();
     if store.region_count().await? > 0 {
@@ -52,8 +53,9 @@ pub async fn build_demo(
     store.insert_org_batch(&city.org).await?;
     create_accounts(store, keys, &city).await?;
     let now = demo_now(today)?;
-    let events =
-        tokio::task::block_in_place(|| wangge_demo::events::generate_events(&city, seed, now));
+    let events = tokio::task::block_in_place(|| {
+        wangge_demo::events::generate_events(&city, seed, now, events_per_day)
+    });
     store.insert_events_bulk(&events).await?;
     store.set_meta("demo_seed", &seed.to_string()).await?;
     store

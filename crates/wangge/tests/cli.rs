@@ -48,7 +48,14 @@ fn demo_export_import_and_locate_round_trip() {
     let root = scratch_dir("cli-demo");
     let a = root.join("a");
     let a_arg = dir_arg(&a);
-    let out = wangge(&["demo", "--no-serve", "--data-dir", &a_arg]);
+    let out = wangge(&[
+        "demo",
+        "--no-serve",
+        "--events-per-day",
+        "0",
+        "--data-dir",
+        &a_arg,
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("2001 个网格"),
@@ -283,7 +290,14 @@ fn configuration_comes_from_file_env_and_flags() {
         format!("data_dir = {:?}\n", data.display().to_string()),
     )
     .unwrap();
-    let out = wangge(&["demo", "--no-serve", "--config", &dir_arg(&cfg)]);
+    let out = wangge(&[
+        "demo",
+        "--no-serve",
+        "--events-per-day",
+        "0",
+        "--config",
+        &dir_arg(&cfg),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(data.join("wangge.db").exists());
     // The environment is read too, and a flag wins over it.
@@ -575,7 +589,11 @@ async fn operator_commands(backend: TestBackend) {
         drop(child.stdin.take());
         child.wait_with_output().unwrap()
     };
-    assert!(run(&["demo", "--no-serve"], None).status.success());
+    assert!(
+        run(&["demo", "--no-serve", "--events-per-day", "0"], None)
+            .status
+            .success()
+    );
     let add = |name: &str, role: &str, scope: &str, pw: &str| {
         run(
             &[
@@ -698,9 +716,12 @@ async fn personal_identifiers_are_encrypted_at_rest(backend: TestBackend) {
     let db = TestDb::open(backend).await;
     let url = db.url.clone();
     let data = dir_arg(&db.dir);
+    // Without events: the people are what this test is about, and a smaller file searches faster.
     let out = wangge(&[
         "demo",
         "--no-serve",
+        "--events-per-day",
+        "0",
         "--database-url",
         &url,
         "--data-dir",
@@ -781,9 +802,16 @@ fn serves_https_with_a_certificate() {
     assert!(made.status.success(), "{}", text(&made.stderr));
     let data = dir_arg(&root.join("data"));
     assert!(
-        wangge(&["demo", "--no-serve", "--data-dir", &data])
-            .status
-            .success()
+        wangge(&[
+            "demo",
+            "--no-serve",
+            "--events-per-day",
+            "0",
+            "--data-dir",
+            &data
+        ])
+        .status
+        .success()
     );
     let (server, addr) = start_server(
         &[
