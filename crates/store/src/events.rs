@@ -144,62 +144,14 @@ impl crate::Store {
     /// Writes a new event and its first history entry. A repeated idempotency key is a conflict
     /// the caller answers with the first event.
     pub async fn insert_event(&self, e: &EventRow, first: &NewMove) -> Result<(), StoreError> {
-        // The errors stay inside the block so a unique violation can be told apart below.
-        let r: Result<(), sqlx::Error> = on_db!(self, |pool| {
-            async {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
-                 description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
-                 lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
-                 created_at, updated_at, yellow_at, light_notified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                 $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
-            )
-            .bind(&e.region_code)
-            .bind(e.id)
-            .bind(&e.code)
-            .bind(&e.tracking_code)
-            .bind(&e.category_code)
-            .bind(&e.domain)
-            .bind(&e.urgency)
-            .bind(&e.state)
-            .bind(&e.flow)
-            .bind(e.version)
-            .bind(&e.source)
-            .bind(&e.description)
-            .bind(&e.address)
-            .bind(e.lon)
-            .bind(e.lat)
-            .bind(&e.grid_code)
-            .bind(e.reporter_account)
-            .bind(&e.reporter_phone_enc)
-            .bind(&e.reporter_phone_idx)
-            .bind(&e.idempotency_key)
-            .bind(&e.lead_department)
-            .bind(&e.departments)
-            .bind(&e.step)
-            .bind(e.step_started_at)
-            .bind(e.step_due_at)
-            .bind(e.step_due_provisional)
-            .bind(e.suspended_at)
-            .bind(e.extension_minutes)
-            .bind(e.created_at)
-            .bind(e.updated_at)
-            .bind(e.yellow_at)
-            .bind(&e.light_notified)
-            .execute(&mut *tx)
-            .await?;
-            insert_move(&mut tx, e, 1, first).await?;
-            tx.commit().await
-        }
-        .await
-        });
-        match r {
-            Ok(()) => Ok(()),
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+        match self
+            .insert_events_bulk(&[(e.clone(), vec![(first.clone(), e.created_at)])])
+            .await
+        {
+            Err(StoreError::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => {
                 Err(StoreError::Conflict("idempotency".into()))
             }
-            Err(e) => Err(e.into()),
+            other => other,
         }
     }
 
