@@ -38,3 +38,23 @@ mod tests {
         assert!(!super::constant_time_eq("abc", "ab"));
     }
 }
+
+/// HMAC-SHA256 of a message, hex: the signature on outgoing webhooks.
+pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length");
+    m.update(message);
+    crate::crypto::hex(&m.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod hmac_tests {
+    #[test]
+    fn rfc4231_case_2() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        assert_eq!(
+            super::hmac_sha256_hex(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

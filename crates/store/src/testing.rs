@@ -69,15 +69,30 @@ impl TestDb {
                     panic!("PostgreSQL is required for the tests and could not be reached at {admin_url}: {e}. Run ./scripts/test, which starts it.")
                 });
                 let name = format!("wangge_t_{}", uuid::Uuid::now_v7().simple());
-                admin
-                    .execute_admin(&format!("CREATE DATABASE {name}"))
+                // template0 takes no connections, so concurrent creations never wait on it; a busy
+                // server (another test run, many pools) gets a few more tries before failing loudly.
+                let mut tries = 0;
+                while let Err(e) = admin
+                    .execute_admin(&format!("CREATE DATABASE {name} TEMPLATE template0"))
                     .await
-                    .expect("create test database");
+                {
+                    tries += 1;
+                    assert!(tries < 5, "create test database: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(300 * tries)).await;
+                }
                 admin.close().await;
                 let url = with_database(&admin_url, &name);
-                let store = Store::open(Some(&url), &dir)
-                    .await
-                    .expect("open test database");
+                let mut tries = 0;
+                let store = loop {
+                    match Store::open(Some(&url), &dir).await {
+                        Ok(s) => break s,
+                        Err(e) => {
+                            tries += 1;
+                            assert!(tries < 5, "open test database: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(300 * tries)).await;
+                        }
+                    }
+                };
                 TestDb {
                     store,
                     url,

@@ -25,6 +25,8 @@ struct FileConfig {
     key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
     lockout_after_failures: Option<i64>,
@@ -40,6 +42,8 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub auth: AuthSettings,
+    /// Intranet webhook for notices: URL and signing secret (env WANGGE_WEBHOOK_URL/_SECRET win).
+    pub webhook: Option<(String, String)>,
 }
 
 /// Reads an optional whole-number setting, refusing values outside a sensible range.
@@ -87,6 +91,18 @@ impl Config {
                 .or(file.database_url)
                 .filter(|u| !u.trim().is_empty()),
             listen: file.listen,
+            webhook: match (
+                std::env::var("WANGGE_WEBHOOK_URL")
+                    .ok()
+                    .or(file.webhook_url),
+                std::env::var("WANGGE_WEBHOOK_SECRET")
+                    .ok()
+                    .or(file.webhook_secret),
+            ) {
+                (Some(u), Some(k)) => Some((u, k)),
+                (None, None) => None,
+                _ => anyhow::bail!("webhook_url 和 webhook_secret 需要同时配置"),
+            },
             tls_cert: file.tls_cert,
             tls_key: file.tls_key,
             auth: {

@@ -284,6 +284,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 keys,
                 cfg.auth.clone(),
                 cfg.data_dir.join("attachments"),
+                cfg.webhook.clone(),
                 &cfg.listen(listen),
                 tls,
             )
@@ -306,6 +307,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     keys,
                     cfg.auth.clone(),
                     cfg.data_dir.join("attachments"),
+                    cfg.webhook.clone(),
                     &cfg.listen(listen),
                     tls,
                 )

@@ -193,6 +193,7 @@ pub async fn serve(
     keys: KeyRing,
     auth: AuthSettings,
     files: PathBuf,
+    webhook: Option<(String, String)>,
     listen: &str,
     tls: Option<TlsFiles>,
 ) -> Result<()> {
@@ -200,9 +201,14 @@ pub async fn serve(
         secure_cookies: tls.is_some(),
         ..auth
     };
-    let state = AppState::new(store, settings, keys)
+    let mut state = AppState::new(store, settings, keys)
         .await?
         .with_files(files);
+    if let Some((url, secret)) = webhook {
+        let hook =
+            wangge_web::notify::Webhook::parse(&url, &secret).map_err(|m| anyhow::anyhow!(m))?;
+        state = state.with_webhook(hook);
+    }
     let _watch = state.watch_caches(Duration::from_secs(5));
     let _deadlines = state.watch_deadlines(Duration::from_secs(30));
     let app = wangge_web::app(state).into_make_service_with_connect_info::<SocketAddr>();

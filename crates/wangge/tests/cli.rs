@@ -326,6 +326,15 @@ fn configuration_comes_from_file_env_and_flags() {
         "{}",
         text(&out.stderr)
     );
+    let half_hook = root.join("hook.toml");
+    std::fs::write(&half_hook, "webhook_url = \"http://127.0.0.1:9/hook\"\n").unwrap();
+    let out = wangge(&["serve", "--config", &dir_arg(&half_hook)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("webhook_secret"),
+        "{}",
+        text(&out.stderr)
+    );
     let unknown = root.join("unknown.toml");
     std::fs::write(&unknown, "colour = \"red\"\n").unwrap();
     let out = wangge(&["db", "migrate", "--config", &dir_arg(&unknown)]);

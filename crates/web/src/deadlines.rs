@@ -62,6 +62,32 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<ScanReport, St
                 tracing::info!(recipient = %n.recipient, kind = %n.kind, event = %e.code, "notification");
             }
             state.store.insert_notifications(&batch).await?;
+            if let Some(hook) = state.webhook.clone() {
+                let sent: Vec<NewNotification> = batch
+                    .iter()
+                    .map(|n| NewNotification {
+                        channel: "webhook".into(),
+                        ..n.clone()
+                    })
+                    .collect();
+                let code = e.code.clone();
+                // Delivery retries on its own time; the scan goes on.
+                let store = state.store.clone();
+                tokio::spawn(async move {
+                    let mut delivered = Vec::new();
+                    for n in sent {
+                        match hook.deliver(&n, &code).await {
+                            Ok(()) => delivered.push(n),
+                            Err(err) => {
+                                tracing::warn!(recipient = %n.recipient, error = %err, "webhook delivery failed")
+                            }
+                        }
+                    }
+                    if let Err(err) = store.insert_notifications(&delivered).await {
+                        tracing::warn!(error = %err, "cannot record webhook deliveries");
+                    }
+                });
+            }
             if red {
                 report.red += 1;
             } else {

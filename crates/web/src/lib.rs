@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod home;
 mod locate;
+pub mod notify;
 mod people;
 mod regions;
 mod session;

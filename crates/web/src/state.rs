@@ -21,6 +21,8 @@ pub struct AppState {
     pub store: Store,
     pub atlas: Arc<Cached<Atlas>>,
     pub calendar: Arc<Cached<Calendar>>,
+    /// Where notices also go besides the log, if an intranet webhook is configured.
+    pub webhook: Option<Arc<crate::notify::Webhook>>,
     /// Where event photos are stored (content-addressed).
     pub files: Arc<std::path::PathBuf>,
     /// The category catalogue (the shipped defaults for now).
@@ -142,6 +144,7 @@ impl AppState {
             calendar: Arc::new(calendar),
             catalogue: Arc::new(default_catalogue()),
             files: Arc::new(std::env::temp_dir().join("wangge-attachments")),
+            webhook: None,
             auth: Arc::new(auth),
             keys: Arc::new(keys),
         })
@@ -150,6 +153,12 @@ impl AppState {
     /// Stores event photos under `dir` (the server uses DATA_DIR/attachments).
     pub fn with_files(mut self, dir: std::path::PathBuf) -> AppState {
         self.files = Arc::new(dir);
+        self
+    }
+
+    /// Also sends notices to an intranet webhook.
+    pub fn with_webhook(mut self, hook: crate::notify::Webhook) -> AppState {
+        self.webhook = Some(Arc::new(hook));
         self
     }
 

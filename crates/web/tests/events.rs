@@ -697,10 +697,98 @@ async fn photos(backend: TestBackend) {
     w.finish().await;
 }
 
+/// Notices also go to an intranet webhook: signed, retried after a failure.
+async fn webhook_notices(backend: TestBackend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = World::new(backend).await;
+    let c = cast(&w).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
+    let seen = received.clone();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 8192];
+            let n = sock.read(&mut buf).await.unwrap();
+            seen.lock()
+                .await
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            // The first delivery fails; the retry succeeds.
+            let status = if std::mem::take(&mut first) {
+                "500 Internal Server Error"
+            } else {
+                "204 No Content"
+            };
+            sock.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+        }
+    });
+    let secret = "a-shared-secret-of-the-intranet";
+    assert!(wangge_web::notify::Webhook::parse("https://x/y", secret).is_err());
+    assert!(wangge_web::notify::Webhook::parse("http://127.0.0.1:1/hook", "short").is_err());
+    let hook = wangge_web::notify::Webhook::parse(&format!("http://127.0.0.1:{port}/hook"), secret)
+        .unwrap();
+    let state = w.state.clone().with_webhook(hook);
+    let r = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "暴露垃圾"}),
+    )
+    .await;
+    let due =
+        chrono::DateTime::parse_from_rfc3339(r.body["deadlines"][0]["due_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+    let report = wangge_web::deadlines::scan(&state, due - chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(report.yellow, 1);
+    // Wait for the background delivery (one failure, one retry after 0.2 s).
+    for _ in 0..50 {
+        if received.lock().await.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let got = received.lock().await.clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let request = &got[1];
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("POST /hook HTTP/1.1"));
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let ts = header("X-Wangge-Timestamp:");
+    let sig = header("X-Wangge-Signature:");
+    assert_eq!(
+        sig,
+        format!(
+            "sha256={}",
+            wangge_security::token::hmac_sha256_hex(
+                secret.as_bytes(),
+                format!("{ts}.{body}").as_bytes()
+            )
+        )
+    );
+    let notice: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(notice["kind"], "yellow");
+    assert_eq!(notice["event_code"], r.body["code"]);
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     the_story,
     fifty_concurrent_accepts_one_wins,
     bad_input_is_refused_and_changes_nothing,
     overdue_events_escalate_by_themselves,
-    photos
+    photos,
+    webhook_notices
 );
