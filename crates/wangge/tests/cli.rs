@@ -556,6 +556,13 @@ async fn serves_the_demo_over_http(backend: TestBackend) {
     );
     assert_eq!(status, 200);
     assert!(!body.contains(&ids.phone) && body.contains("****"));
+    // A search by number carries the number in the query string, which must not reach the log.
+    let (status, body) = http_get(
+        &addr,
+        &format!("/api/v1/people?id_number={}", ids.id_number),
+        Some(&dispatcher),
+    );
+    assert_eq!(status, 200, "{body}");
     drop(server);
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(

@@ -52,5 +52,8 @@ pub fn app(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: query strings may carry a searched ID or phone number.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
 }
