@@ -531,22 +531,6 @@ impl crate::Store {
     }
 }
 
-impl crate::Store {
-    /// Moves every session's clock (tests of expiry): `sql` sets one timestamp column to `$1`.
-    pub async fn set_session_times_for_test(
-        &self,
-        sql: &'static str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_db!(self, |p| sqlx::query(sql)
-            .bind(at)
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(())
-    }
-}
-
 /// A live token with its account, read in one round trip (every machine request does this).
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenWithAccount {

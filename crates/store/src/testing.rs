@@ -153,6 +153,20 @@ macro_rules! both_backends {
 }
 
 impl Store {
+    /// Moves every session's clock (tests of expiry): `sql` sets one timestamp column to `$1`.
+    pub async fn set_session_times_for_test(
+        &self,
+        sql: &'static str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::StoreError> {
+        crate::on_db!(self, |p| sqlx::query(sql)
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Every row of a table as text (PostgreSQL's row-to-text), for tests that search stored
     /// bytes for values that must not be there.
     pub async fn table_text_for_test(
