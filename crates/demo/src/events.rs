@@ -10,9 +10,10 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use geo::{Centroid, CoordsIter};
 use serde_json::json;
 use wangge_domain::access::Role;
-use wangge_domain::calendar::{Calendar, beijing};
+use wangge_domain::calendar::{Calendar, YELLOW_SHARE, beijing, yellow_at};
 use wangge_domain::catalog::{Category, default_catalogue};
 use wangge_domain::region::{RegionCode, RegionKind};
+use wangge_domain::wire;
 use wangge_domain::workflow::{Actor, Flow, Move, Rating, StepChange, Urgency, apply, step_change};
 use wangge_store::{EventRow, EventWithHistory, NewMove};
 
@@ -33,18 +34,6 @@ fn season_weight(code: &str, month: u32) -> f64 {
         c if c.starts_with("01") => 2.0,
         _ => 1.0,
     }
-}
-
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// When the light of a step turns yellow (a fifth of its time left).
-fn yellow_at(started: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
-    due - Duration::seconds((due - started).num_seconds().max(0) / 5)
 }
 
 struct Step {
@@ -389,7 +378,9 @@ pub fn generate_events(
                 extension_minutes: None,
                 created_at: created,
                 updated_at: history.last().map_or(created, |h| h.1),
-                yellow_at: step.as_ref().map(|s| yellow_at(s.started, s.due)),
+                yellow_at: step
+                    .as_ref()
+                    .map(|s| yellow_at(s.started, s.due, YELLOW_SHARE)),
                 light_notified: "green".into(),
             };
             out.push((e, history));

@@ -421,6 +421,15 @@ pub enum Light {
     Red,
 }
 
+/// The default share of a step's time left below which its light turns yellow.
+pub const YELLOW_SHARE: f64 = 0.2;
+
+/// When a step's light turns yellow: once less than `yellow_share` of its time is left.
+pub fn yellow_at(started: DateTime<Utc>, due: DateTime<Utc>, yellow_share: f64) -> DateTime<Utc> {
+    let total = (due - started).num_seconds().max(0) as f64;
+    due - Duration::seconds((total * yellow_share) as i64)
+}
+
 /// Red when overdue; yellow when less than `yellow_share` of the time between start and due is left.
 pub fn light(
     now: DateTime<Utc>,

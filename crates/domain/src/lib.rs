@@ -15,3 +15,16 @@ pub mod workflow;
 
 pub use model::{Grid, Region};
 pub use region::{GridCode, GridType, Level, RegionCode};
+
+/// The wire id of a value that serialises to a string (`"very_urgent"`, `"check_in"`).
+pub fn wire<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The value of a wire id, if it is one.
+pub fn parse_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}

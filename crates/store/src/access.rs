@@ -248,24 +248,6 @@ impl crate::Store {
         Ok(())
     }
 
-    pub async fn set_password_hash(
-        &self,
-        id: Uuid,
-        hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_db!(self, |p| sqlx::query(
-            "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1"
-        )
-        .bind(id)
-        .bind(hash)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|_| ()))?;
-        Ok(())
-    }
-
     /// Stores a (not yet confirmed) TOTP secret and the digests of fresh recovery codes.
     pub async fn set_totp(
         &self,

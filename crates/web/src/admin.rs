@@ -3,14 +3,13 @@
 //! audit trail. Each endpoint checks its one permission; none of them reads business data.
 
 use crate::auth::{Caller, now};
-use crate::session::json_body;
+use crate::params::{json_body, time_param};
 use crate::{ApiError, ApiResult, AppState};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -301,21 +300,6 @@ async fn policy(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
     })))
 }
 
-fn time_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
-    q.get(name)
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    ApiError::bad_request(
-                        "audit.bad_time",
-                        format!("参数 {name} 应为 RFC 3339 时间，例如 2026-11-27T08:00:00+08:00"),
-                    )
-                })
-        })
-        .transpose()
-}
-
 async fn audit(
     State(state): State<AppState>,
     caller: Caller,
@@ -333,8 +317,8 @@ async fn audit(
         action: q.get("action").cloned(),
         record_type: q.get("record_type").cloned(),
         record_id: q.get("record_id").cloned(),
-        from: time_param(&q, "from")?,
-        to: time_param(&q, "to")?,
+        from: time_param(&q, "from", "audit.bad_time")?,
+        to: time_param(&q, "to", "audit.bad_time")?,
         limit,
     };
     let rows = state.store.search_audit(&query).await?;

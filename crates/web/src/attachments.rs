@@ -15,7 +15,6 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use uuid::Uuid;
-use wangge_domain::access::Scope;
 use wangge_store::{AttachmentRow, EventRow};
 
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -58,21 +57,6 @@ fn path_of(state: &AppState, sha: &str) -> PathBuf {
     state.files.join(&sha[..2]).join(sha)
 }
 
-async fn event_for(state: &AppState, caller: &Caller, id: &str) -> ApiResult<EventRow> {
-    let vis = caller.visibility()?;
-    let missing = || ApiError::not_found("event.not_found", "事件不存在");
-    let id: Uuid = id.parse().map_err(|_| missing())?;
-    let department = match &caller.scope {
-        Scope::Department { id, .. } => Some(id.as_str()),
-        Scope::Place(_) => None,
-    };
-    state
-        .store
-        .event(&vis, department, id)
-        .await?
-        .ok_or_else(missing)
-}
-
 pub fn describe(event: &EventRow, a: &AttachmentRow) -> Value {
     json!({"id": a.id, "kind": a.kind, "mime": a.mime, "size": a.size, "url": format!("/api/v1/events/{}/attachments/{}", event.id, a.id)})
 }
@@ -84,7 +68,7 @@ async fn upload(
     Query(q): Query<HashMap<String, String>>,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let e = event_for(&state, &caller, &id).await?;
+    let (e, _) = crate::events::load(&state, &caller, &id).await?;
     let kind = q.get("kind").map(String::as_str).unwrap_or("report");
     if !matches!(kind, "report" | "before" | "after") {
         return Err(ApiError::bad_request(
@@ -168,7 +152,7 @@ async fn download(
     caller: Caller,
     Path((id, attachment)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let e = event_for(&state, &caller, &id).await?;
+    let (e, _) = crate::events::load(&state, &caller, &id).await?;
     let missing = || ApiError::not_found("attachment.not_found", "照片不存在");
     let wanted: Uuid = attachment.parse().map_err(|_| missing())?;
     let a = state

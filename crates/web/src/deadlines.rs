@@ -132,6 +132,10 @@ impl AppState {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                // Expiry is enforced on every read; this only keeps the table small.
+                if let Err(e) = state.store.delete_expired_sessions(Utc::now()).await {
+                    tracing::warn!(error = %e, "expired-session cleanup failed");
+                }
                 match scan(&state, Utc::now()).await {
                     Ok(r) if r != ScanReport::default() => tracing::info!(
                         yellow = r.yellow,

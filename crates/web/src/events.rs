@@ -3,7 +3,7 @@
 //! workflow rules and written with an optimistic version check.
 
 use crate::auth::{Caller, Via, now};
-use crate::session::json_body;
+use crate::params::{json_body, time_param};
 use crate::{ApiError, ApiResult, AppState};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -16,13 +16,14 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Node, Role, Scope, Visibility};
-use wangge_domain::calendar::{beijing, light};
+use wangge_domain::calendar::{YELLOW_SHARE, beijing, light, yellow_at};
 use wangge_domain::catalog::{Category, Step};
 use wangge_domain::crs::Crs;
 use wangge_domain::region::{RegionCode, RegionKind};
 use wangge_domain::workflow::{
     Actor, Flow, Move, MoveError, State as EventState, StepChange, Urgency, apply, step_change,
 };
+use wangge_domain::{parse_wire, wire};
 use wangge_security::pii;
 use wangge_store::{EventQuery, EventRow, NewMove, StoreError};
 
@@ -38,28 +39,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// The share of a step's time left below which its light turns yellow.
-const YELLOW_SHARE: f64 = 0.2;
-
 async fn categories(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
     Json(json!({"categories": state.catalogue.as_slice()}))
-}
-
-/// When a step's light turns yellow: once less than the yellow share of its time is left.
-pub fn yellow_at(started: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
-    let total = (due - started).num_seconds().max(0) as f64;
-    due - Duration::seconds((total * YELLOW_SHARE) as i64)
-}
-
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn parse_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
-    serde_json::from_value(Value::String(s.to_string())).ok()
 }
 
 fn is_rural(grid_code: &str) -> bool {
@@ -67,7 +48,7 @@ fn is_rural(grid_code: &str) -> bool {
         .is_ok_and(|c| c.kind() == RegionKind::Village)
 }
 
-fn department_of(caller: &Caller) -> Option<String> {
+pub(crate) fn department_of(caller: &Caller) -> Option<String> {
     match &caller.scope {
         Scope::Department { id, .. } => Some(id.clone()),
         Scope::Place(_) => None,
@@ -75,7 +56,11 @@ fn department_of(caller: &Caller) -> Option<String> {
 }
 
 /// Reads an event the caller may see, or answers as if it did not exist.
-async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(EventRow, Visibility)> {
+pub(crate) async fn load(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(EventRow, Visibility)> {
     let vis = caller.visibility()?;
     let missing = || ApiError::not_found("event.not_found", "事件不存在");
     let id: Uuid = id.parse().map_err(|_| missing())?;
@@ -300,7 +285,7 @@ async fn report(
         extension_minutes: None,
         created_at: t,
         updated_at: t,
-        yellow_at: Some(yellow_at(t, due.at)),
+        yellow_at: Some(yellow_at(t, due.at, YELLOW_SHARE)),
         light_notified: "green".into(),
     };
     let first = NewMove {
@@ -379,21 +364,6 @@ async fn likely_duplicates(
         .collect())
 }
 
-fn time_param(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
-    q.get(name)
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    ApiError::bad_request(
-                        "event.bad_time",
-                        format!("参数 {name} 应为 RFC 3339 时间"),
-                    )
-                })
-        })
-        .transpose()
-}
-
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -436,8 +406,8 @@ async fn list(
         grid_prefix: q.get("region").or(q.get("grid")).cloned(),
         department: q.get("department").cloned(),
         text: q.get("text").cloned(),
-        from: time_param(&q, "from")?,
-        to: time_param(&q, "to")?,
+        from: time_param(&q, "from", "event.bad_time")?,
+        to: time_param(&q, "to", "event.bad_time")?,
         overdue_at: (light_filter == Some("red")).then(now),
         limit: per_page,
         offset: (page - 1) * per_page,
@@ -740,7 +710,7 @@ async fn make_move(
                     (e.extension_minutes, e.step_due_at, e.step_started_at)
             {
                 next.step_due_at = Some(due + Duration::minutes(m));
-                next.yellow_at = Some(yellow_at(started, due + Duration::minutes(m)));
+                next.yellow_at = Some(yellow_at(started, due + Duration::minutes(m), YELLOW_SHARE));
                 next.light_notified = "green".into();
             }
             next.extension_minutes = None;
@@ -763,7 +733,7 @@ async fn make_move(
             next.step_started_at = Some(t);
             next.step_due_at = Some(due.at);
             next.step_due_provisional = i64::from(due.provisional);
-            next.yellow_at = Some(yellow_at(t, due.at));
+            next.yellow_at = Some(yellow_at(t, due.at, YELLOW_SHARE));
             next.light_notified = "green".into();
         }
         StepChange::Stop => {

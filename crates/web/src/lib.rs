@@ -13,6 +13,7 @@ mod events;
 mod home;
 mod locate;
 pub mod notify;
+mod params;
 mod people;
 mod regions;
 mod session;

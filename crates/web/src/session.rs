@@ -1,6 +1,7 @@
 //! Logging in and out, the second factor (TOTP and recovery codes), and `GET /api/v1/me`.
 
 use crate::auth::{self, Caller, ClientIp, PendingCaller, SESSION_COOKIE, me, now, role_and_scope};
+use crate::params::json_body;
 use crate::{ApiError, ApiResult, AppState};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -21,16 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/second-factor/enroll", post(enroll))
         .route("/api/v1/auth/second-factor/confirm", post(confirm))
         .route("/api/v1/me", get(whoami))
-}
-
-/// Turns axum's JSON rejection into our error shape with a Chinese message.
-pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(b)| b).map_err(|e| {
-        ApiError::bad_request(
-            "request.bad_json",
-            format!("请求体不是有效的 JSON 或缺少字段：{}", e.body_text()),
-        )
-    })
 }
 
 #[derive(Deserialize)]
