@@ -41,6 +41,30 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
+    /// The record numbered `seq` that follows the one hashed `prev_hash`, with its own hash.
+    pub(crate) fn chained(
+        e: &AuditEntry,
+        seq: i64,
+        at: DateTime<Utc>,
+        prev_hash: String,
+    ) -> AuditRow {
+        let mut row = AuditRow {
+            seq,
+            at,
+            actor: e.actor.clone(),
+            actor_role: e.actor_role.clone(),
+            ip: e.ip.clone(),
+            action: e.action.clone(),
+            record_type: e.record_type.clone(),
+            record_id: e.record_id.clone(),
+            detail: e.detail.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = row.expected_hash();
+        row
+    }
+
     /// The SM3 hash of a record: its fields in a fixed order, as a JSON array ending with the
     /// previous record's hash.
     fn expected_hash(&self) -> String {
@@ -92,7 +116,6 @@ impl crate::Store {
     ) -> Result<i64, StoreError> {
         // PostgreSQL keeps (and rounds to) microseconds: hash exactly what it will store.
         let now = now.trunc_subsecs(6);
-        let detail = e.detail.to_string();
         let seq = on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
             let (seq, prev): (i64, String) = sqlx::query_as(
@@ -100,38 +123,9 @@ impl crate::Store {
             )
             .fetch_one(&mut *tx)
             .await?;
-            let mut row = AuditRow {
-                seq,
-                at: now,
-                actor: e.actor.clone(),
-                actor_role: e.actor_role.clone(),
-                ip: e.ip.clone(),
-                action: e.action.clone(),
-                record_type: e.record_type.clone(),
-                record_id: e.record_id.clone(),
-                detail: detail.clone(),
-                prev_hash: prev.clone(),
-                hash: String::new(),
-            };
-            row.hash = row.expected_hash();
+            let row = AuditRow::chained(e, seq, now, prev);
+            insert_audit_row!(tx, &row)?;
             let hash = row.hash;
-            sqlx::query(
-                "INSERT INTO audit_log (seq, at, actor, actor_role, ip, action, record_type, record_id, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(seq)
-            .bind(now)
-            .bind(&e.actor)
-            .bind(&e.actor_role)
-            .bind(&e.ip)
-            .bind(&e.action)
-            .bind(&e.record_type)
-            .bind(&e.record_id)
-            .bind(&detail)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
             sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
                 .bind(&hash)
                 .execute(&mut *tx)
@@ -248,3 +242,27 @@ impl crate::Store {
         })?)
     }
 }
+
+/// One audit record's INSERT; a macro so each backend's arm of [`on_db!`] binds its own types.
+macro_rules! insert_audit_row {
+    ($tx:expr, $row:expr) => {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, actor_role, ip, action, record_type, record_id, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($row.seq)
+        .bind($row.at)
+        .bind(&$row.actor)
+        .bind(&$row.actor_role)
+        .bind(&$row.ip)
+        .bind(&$row.action)
+        .bind(&$row.record_type)
+        .bind(&$row.record_id)
+        .bind(&$row.detail)
+        .bind(&$row.prev_hash)
+        .bind(&$row.hash)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use insert_audit_row;

@@ -52,7 +52,7 @@ pub struct EventRow {
     pub light_notified: String,
 }
 
-const EVENT_COLUMNS: &str = "SELECT region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
+pub(crate) const EVENT_COLUMNS: &str = "SELECT region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
      description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
      lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
      created_at, updated_at, yellow_at, light_notified FROM events";
@@ -156,7 +156,7 @@ impl crate::Store {
     }
 
     /// Open events of a category reported since a time whose point lies in a box around a point
-    /// (the caller measures the exact distance), within sight.
+    /// (the caller measures the exact distance), within sight, newest first.
     pub async fn open_events_near(
         &self,
         vis: &Visibility,
@@ -166,22 +166,29 @@ impl crate::Store {
         half_box_deg: f64,
     ) -> Result<Vec<EventRow>, StoreError> {
         let (lo, hi) = vis.range();
-        Ok(on_db!(self, |p| {
+        let half_lon = half_box_deg / lat.to_radians().cos().max(0.1);
+        // The WHERE repeats the partial index's condition word for word (SQLite uses a partial
+        // index only then) and leaves the time to the filter below: given a time range, SQLite
+        // prefers the category's time index and reads every recent event of the category.
+        let mut near: Vec<EventRow> = on_db!(self, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{EVENT_COLUMNS} WHERE category_code = $1 AND created_at >= $2 AND state NOT IN ('closed', 'rejected', 'merged') \
-             AND lon BETWEEN $3 AND $4 AND lat BETWEEN $5 AND $6 AND grid_code >= $7 AND grid_code < $8 ORDER BY created_at DESC LIMIT 50"
-        )))
-        .bind(category)
-        .bind(since)
-        .bind(lon - half_box_deg / lat.to_radians().cos().max(0.1))
-        .bind(lon + half_box_deg / lat.to_radians().cos().max(0.1))
-        .bind(lat - half_box_deg)
-        .bind(lat + half_box_deg)
-        .bind(&lo)
-        .bind(&hi)
-        .fetch_all(p)
-        .await
-        })?)
+                "{EVENT_COLUMNS} WHERE category_code = $1 AND state NOT IN ('closed', 'rejected', 'merged') \
+                 AND lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5 AND grid_code >= $6 AND grid_code < $7 LIMIT 1000"
+            )))
+            .bind(category)
+            .bind(lat - half_box_deg)
+            .bind(lat + half_box_deg)
+            .bind(lon - half_lon)
+            .bind(lon + half_lon)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(p)
+            .await
+        })?;
+        near.retain(|e| e.created_at >= since);
+        near.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        near.truncate(50);
+        Ok(near)
     }
 
     /// Writes many events with their histories at once (the demo's year of events), and moves each
@@ -386,35 +393,7 @@ impl crate::Store {
     ) -> Result<bool, StoreError> {
         let done = on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE events SET state = $3, flow = $4, version = $5, lead_department = $6, departments = $7, step = $8, \
-                 step_started_at = $9, step_due_at = $10, step_due_provisional = $11, suspended_at = $12, extension_minutes = $13, \
-                 category_code = $14, domain = $15, updated_at = $16, yellow_at = $18, light_notified = $19 \
-                 WHERE region_code = $1 AND id = $2 AND version = $17",
-            )
-            .bind(&e.region_code)
-            .bind(e.id)
-            .bind(&e.state)
-            .bind(&e.flow)
-            .bind(e.version)
-            .bind(&e.lead_department)
-            .bind(&e.departments)
-            .bind(&e.step)
-            .bind(e.step_started_at)
-            .bind(e.step_due_at)
-            .bind(e.step_due_provisional)
-            .bind(e.suspended_at)
-            .bind(e.extension_minutes)
-            .bind(&e.category_code)
-            .bind(&e.domain)
-            .bind(e.updated_at)
-            .bind(expected_version)
-            .bind(e.yellow_at)
-            .bind(&e.light_notified)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 0 {
+            if !update_event_row!(tx, e, expected_version)? {
                 tx.rollback().await?;
                 return Ok::<bool, StoreError>(false);
             }
@@ -565,8 +544,92 @@ impl crate::Store {
     }
 }
 
+/// A move's UPDATE, guarded by the version the mover saw: `Ok(true)` when it applied. A macro, so
+/// each backend's arm of [`on_db!`] binds its own types.
+macro_rules! update_event_row {
+    ($tx:expr, $e:expr, $expected:expr) => {
+        sqlx::query(
+                "UPDATE events SET state = $3, flow = $4, version = $5, lead_department = $6, departments = $7, step = $8, \
+                 step_started_at = $9, step_due_at = $10, step_due_provisional = $11, suspended_at = $12, extension_minutes = $13, \
+                 category_code = $14, domain = $15, updated_at = $16, yellow_at = $18, light_notified = $19 \
+                 WHERE region_code = $1 AND id = $2 AND version = $17",
+            )
+            .bind(&$e.region_code)
+            .bind($e.id)
+            .bind(&$e.state)
+            .bind(&$e.flow)
+            .bind($e.version)
+            .bind(&$e.lead_department)
+            .bind(&$e.departments)
+            .bind(&$e.step)
+            .bind($e.step_started_at)
+            .bind($e.step_due_at)
+            .bind($e.step_due_provisional)
+            .bind($e.suspended_at)
+            .bind($e.extension_minutes)
+            .bind(&$e.category_code)
+            .bind(&$e.domain)
+            .bind($e.updated_at)
+            .bind($expected)
+            .bind($e.yellow_at)
+            .bind(&$e.light_notified)
+            .execute(&mut *$tx)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    };
+}
+pub(crate) use update_event_row;
+
+/// One event row's INSERT (see [`update_event_row`] for why a macro).
+macro_rules! insert_event_row {
+    ($tx:expr, $e:expr) => {
+        sqlx::query(
+            "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
+             description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
+             lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
+             created_at, updated_at, yellow_at, light_notified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
+        )
+        .bind(&$e.region_code)
+        .bind($e.id)
+        .bind(&$e.code)
+        .bind(&$e.tracking_code)
+        .bind(&$e.category_code)
+        .bind(&$e.domain)
+        .bind(&$e.urgency)
+        .bind(&$e.state)
+        .bind(&$e.flow)
+        .bind($e.version)
+        .bind(&$e.source)
+        .bind(&$e.description)
+        .bind(&$e.address)
+        .bind($e.lon)
+        .bind($e.lat)
+        .bind(&$e.grid_code)
+        .bind($e.reporter_account)
+        .bind(&$e.reporter_phone_enc)
+        .bind(&$e.reporter_phone_idx)
+        .bind(&$e.idempotency_key)
+        .bind(&$e.lead_department)
+        .bind(&$e.departments)
+        .bind(&$e.step)
+        .bind($e.step_started_at)
+        .bind($e.step_due_at)
+        .bind($e.step_due_provisional)
+        .bind($e.suspended_at)
+        .bind($e.extension_minutes)
+        .bind($e.created_at)
+        .bind($e.updated_at)
+        .bind($e.yellow_at)
+        .bind(&$e.light_notified)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use insert_event_row;
+
 /// The history entry numbered `seq` (the event's version after the move).
-async fn insert_move<'c, DB>(
+pub(crate) async fn insert_move<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
     e: &EventRow,
     seq: i64,

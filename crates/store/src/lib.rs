@@ -15,6 +15,7 @@ mod events;
 mod org;
 mod registry;
 pub mod testing;
+mod writer;
 
 pub use access::{
     AccountRow, NewAccount, SessionRow, SessionWithAccount, TokenRow, TokenWithAccount,
@@ -30,4 +31,5 @@ pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
     PersonRow, TeamMemberRow, UnitRow,
 };
+pub use writer::{NewEventMove, NewReport, Reported, Writer};
 pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};

@@ -25,7 +25,7 @@ use wangge_domain::workflow::{
 };
 use wangge_domain::{parse_wire, wire};
 use wangge_security::pii;
-use wangge_store::{EventQuery, EventRow, NewMove, StoreError};
+use wangge_store::{EventQuery, EventRow, NewEventMove, NewMove, NewReport, Reported, StoreError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -213,16 +213,13 @@ async fn report(
         }
         None => None,
     };
-    if let Some(key) = &b.idempotency_key {
-        if key.len() > 128 || key.trim().is_empty() {
-            return Err(bad(
-                "event.bad_idempotency_key",
-                "幂等键应为1–128个字符".into(),
-            ));
-        }
-        if let Some(first) = state.store.event_by_idempotency(key).await? {
-            return Ok((StatusCode::OK, Json(render(&state, &first, None))));
-        }
+    if let Some(key) = &b.idempotency_key
+        && (key.len() > 128 || key.trim().is_empty())
+    {
+        return Err(bad(
+            "event.bad_idempotency_key",
+            "幂等键应为1–128个字符".into(),
+        ));
     }
     let (lon, lat) = crs.to_wgs84(b.lon, b.lat);
     let atlas = state.atlas.get();
@@ -240,8 +237,8 @@ async fn report(
     let t = now();
     let county = format!("{}000000", &location.grid.code[..6]);
     let day = t.with_timezone(&beijing()).format("%Y%m%d").to_string();
-    let seq = state.store.next_event_seq(&county, &day).await?;
-    let code = format!("{}{day}{seq:06}", &location.grid.code[..6]);
+    // The writer appends the day's next number to the county prefix and the day.
+    let code = format!("{}{day}", &location.grid.code[..6]);
     let due = state.calendar.get().due(
         t,
         category.limit(Step::Accept, urgency, is_rural(&location.grid.code)),
@@ -274,7 +271,11 @@ async fn report(
         reporter_account: Some(caller.account.id),
         reporter_phone_enc: phone.as_ref().map(|p| state.keys.encrypt(p)),
         reporter_phone_idx: phone.as_ref().map(|p| state.keys.blind_index("phone", p)),
-        idempotency_key: b.idempotency_key.clone(),
+        // Keys are the caller's own: another account's key never finds this event.
+        idempotency_key: b
+            .idempotency_key
+            .as_ref()
+            .map(|k| format!("{}:{k}", caller.account.id)),
         lead_department: None,
         departments: " ".into(),
         step: Some(wire(&Step::Accept)),
@@ -298,34 +299,26 @@ async fn report(
         department: department_of(&caller),
         ip: caller.ip.clone(),
     };
-    match state.store.insert_event(&e, &first).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            // The same key raced in from a retry: answer with the event that won.
-            let key = b.idempotency_key.as_deref().unwrap_or_default();
-            let won = state
-                .store
-                .event_by_idempotency(key)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::new(StatusCode::CONFLICT, "event.conflict", "事件冲突，请重试")
-                })?;
-            return Ok((StatusCode::OK, Json(render(&state, &won, None))));
+    let audit = caller.audit(
+        "event.report",
+        Some("event"),
+        Some(e.id.to_string()),
+        json!({"category": e.category_code}),
+    );
+    let e = match state
+        .writer
+        .report(NewReport {
+            event: e,
+            first,
+            audit,
+        })
+        .await?
+    {
+        Reported::Created(e) => e,
+        Reported::Existing(first) => {
+            return Ok((StatusCode::OK, Json(render(&state, &first, None))));
         }
-        Err(other) => return Err(other.into()),
-    }
-    state
-        .store
-        .append_audit(
-            &caller.audit(
-                "event.report",
-                Some("event"),
-                Some(e.id.to_string()),
-                json!({"code": e.code, "category": e.category_code}),
-            ),
-            t,
-        )
-        .await?;
+    };
     let mut body = render(&state, &e, None);
     body["tracking_code"] = json!(e.tracking_code);
     body["likely_duplicates"] = json!(likely_duplicates(&state, &vis, &e).await?);
@@ -758,7 +751,22 @@ async fn make_move(
         department,
         ip: caller.ip.clone(),
     };
-    if !state.store.apply_event_move(&next, version, &m).await? {
+    let audit = caller.audit(
+        "event.move",
+        Some("event"),
+        Some(e.id.to_string()),
+        json!({"move": mv.name(), "from": e.state, "to": next.state}),
+    );
+    let moved = state
+        .writer
+        .apply_move(NewEventMove {
+            next: next.clone(),
+            expected_version: version,
+            record: m,
+            audit,
+        })
+        .await?;
+    if !moved {
         let current = state
             .store
             .event(&Visibility::system(), None, e.id)
@@ -766,18 +774,6 @@ async fn make_move(
             .map_or(e.version, |c| c.version);
         return Err(stale(current));
     }
-    state
-        .store
-        .append_audit(
-            &caller.audit(
-                "event.move",
-                Some("event"),
-                Some(e.id.to_string()),
-                json!({"move": mv.name(), "from": e.state, "to": next.state}),
-            ),
-            t,
-        )
-        .await?;
     Ok(Json(render(&state, &next, None)))
 }
 

@@ -12,13 +12,15 @@ use wangge_domain::atlas::Atlas;
 use wangge_domain::calendar::{Calendar, OfficeHours, shipped_schedules};
 use wangge_domain::catalog::{Category, default_catalogue};
 use wangge_security::crypto::KeyRing;
-use wangge_store::{Store, StoreError};
+use wangge_store::{Store, StoreError, Writer};
 
 use crate::auth::AuthSettings;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// New reports and workflow moves go through one writer that commits them in groups.
+    pub writer: Writer,
     pub atlas: Arc<Cached<Atlas>>,
     pub calendar: Arc<Cached<Calendar>>,
     /// Where notices also go besides the log, if an intranet webhook is configured.
@@ -139,6 +141,7 @@ impl AppState {
         );
         calendar.reload(&store).await?;
         Ok(AppState {
+            writer: Writer::start(store.clone()),
             store,
             atlas: Arc::new(atlas),
             calendar: Arc::new(calendar),

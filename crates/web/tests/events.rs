@@ -371,6 +371,37 @@ async fn fifty_concurrent_accepts_one_wins(backend: TestBackend) {
         ids.insert(id.unwrap());
     }
     assert_eq!((created, ids.len()), (1, 1));
+    // Keys belong to their account: the same key from someone else is a report of its own, not
+    // a way to read the first one.
+    let body = json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "另一人", "idempotency_key": "retry-storm-1"});
+    let other = post(&w, "/api/v1/events", &c.community, body).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    assert!(!ids.contains(other.body["id"].as_str().unwrap()));
+    // Forty reports at once from several people: forty events, forty different codes of the
+    // county and day, numbered without gaps.
+    let mut sends = Vec::new();
+    for i in 0..40 {
+        let w = w.clone();
+        let t = [&c.grid_worker, &c.community, &c.street][i % 3].clone();
+        let body = json!({"category": "0402", "lon": c.point.0, "lat": c.point.1, "description": format!("并发上报{i}")});
+        sends.push(tokio::spawn(async move {
+            let r = post(&w, "/api/v1/events", &t, body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["code"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut codes = Vec::new();
+    for s in sends {
+        codes.push(s.await.unwrap());
+    }
+    codes.sort();
+    let numbers: Vec<u32> = codes.iter().map(|c| c[14..].parse().unwrap()).collect();
+    let first = numbers[0];
+    assert_eq!(numbers, (first..first + 40).collect::<Vec<_>>(), "{codes:?}");
+    assert!(codes.iter().all(|c| c[..14] == codes[0][..14]));
+    // Written in groups, the audit trail is still one unbroken chain with a record per report.
+    let check = w.db.store.verify_audit().await.unwrap();
+    assert_eq!(check.problem, None);
     assert!(
         statuses
             .iter()

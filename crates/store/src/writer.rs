@@ -1,0 +1,298 @@
+//! The event writer: one task that takes new reports and workflow moves from every request and
+//! commits them in groups (group commit), each group in one transaction with its daily sequence
+//! numbers and its audit records.
+//!
+//! Why: a report is several writes (its number, the event, its first history entry, the audit
+//! record). Written one transaction each, every request queues for SQLite's single writer and pays
+//! a commit of its own; under load the queue, not the work, sets the pace. Here whatever arrived
+//! while the last group was committing goes into the next one, so one commit serves many requests
+//! and the sequence and audit-chain rows are taken once per group, not once per request.
+//!
+//! Nothing is acknowledged before its group has committed. When a group fails as a whole (a
+//! database error, or another server inserting the same idempotency key at the same moment), each
+//! of its jobs is retried alone, so one bad job never takes others with it.
+
+use crate::audit::{AuditEntry, AuditRow};
+use crate::events::{EVENT_COLUMNS, EventRow, NewMove};
+use crate::{Store, StoreError, on_db};
+use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::{BTreeMap, HashMap};
+use tokio::sync::{mpsc, oneshot};
+
+/// The most jobs one transaction takes: enough to amortise a commit, small enough that a group
+/// never holds the database for long.
+const GROUP: usize = 256;
+
+/// A new event to number and store. `event.code` holds the county prefix and the day
+/// (`640202` + `20261127`); the writer appends the day's next six-digit number.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub event: EventRow,
+    pub first: NewMove,
+    pub audit: AuditEntry,
+}
+
+/// A workflow move: the event's next state, written only if its version is still
+/// `expected_version`, with its history entry and audit record.
+#[derive(Debug, Clone)]
+pub struct NewEventMove {
+    pub next: EventRow,
+    pub expected_version: i64,
+    pub record: NewMove,
+    pub audit: AuditEntry,
+}
+
+/// What became of a report.
+#[derive(Debug, Clone)]
+pub enum Reported {
+    /// Stored under its new code.
+    Created(EventRow),
+    /// Its idempotency key was used before: the first event, unchanged.
+    Existing(EventRow),
+}
+
+enum Job {
+    Report(NewReport, oneshot::Sender<Result<Reported, StoreError>>),
+    Move(NewEventMove, oneshot::Sender<Result<bool, StoreError>>),
+}
+
+/// The handle requests hold; cheap to clone. The task ends when the last handle is dropped.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Job::Report(..) => "Report",
+            Job::Move(..) => "Move",
+        })
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Conflict("写入任务已停止".into())
+}
+
+impl Writer {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(store: Store) -> Writer {
+        let (jobs, rx) = mpsc::channel(GROUP * 8);
+        tokio::spawn(run(store, rx));
+        Writer { jobs }
+    }
+
+    /// Numbers and stores a new event, or returns the first one stored under its idempotency key.
+    pub async fn report(&self, r: NewReport) -> Result<Reported, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Report(r, tx))
+            .await
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Writes a move; `Ok(false)` when someone else moved the event first (nothing written).
+    pub async fn apply_move(&self, m: NewEventMove) -> Result<bool, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs.send(Job::Move(m, tx)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut group = Vec::with_capacity(GROUP);
+    while rx.recv_many(&mut group, GROUP).await > 0 {
+        let jobs: Vec<Job> = std::mem::take(&mut group);
+        let payloads: Vec<Payload> = jobs.iter().map(Payload::of).collect();
+        match commit(&store, &payloads).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    job.answer(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = jobs.len(), "group commit failed; retrying each job alone");
+                for (job, payload) in jobs.into_iter().zip(payloads) {
+                    let one = commit(&store, std::slice::from_ref(&payload)).await;
+                    let one = match (one, &payload) {
+                        (Ok(mut o), _) => Ok(o.remove(0)),
+                        // Another server stored the same key first: answer with its event.
+                        (Err(StoreError::Database(sqlx::Error::Database(d))), Payload::Report(r))
+                            if d.is_unique_violation() =>
+                        {
+                            match r.event.idempotency_key.as_deref() {
+                                Some(key) => match store.event_by_idempotency(key).await {
+                                    Ok(Some(first)) => Ok(Outcome::Reported(Reported::Existing(first))),
+                                    Ok(None) => Err(StoreError::Conflict("事件冲突，请重试".into())),
+                                    Err(e) => Err(e),
+                                },
+                                None => Err(StoreError::Conflict("事件编号冲突，请重试".into())),
+                            }
+                        }
+                        (Err(e), _) => Err(e),
+                    };
+                    job.answer(one);
+                }
+            }
+        }
+    }
+}
+
+/// A job's data without its reply channel, so a failed group can be retried job by job.
+#[derive(Clone)]
+enum Payload {
+    Report(NewReport),
+    Move(NewEventMove),
+}
+
+impl Payload {
+    fn of(job: &Job) -> Payload {
+        match job {
+            Job::Report(r, _) => Payload::Report(r.clone()),
+            Job::Move(m, _) => Payload::Move(m.clone()),
+        }
+    }
+}
+
+enum Outcome {
+    Reported(Reported),
+    Moved(bool),
+}
+
+impl Job {
+    fn answer(self, outcome: Result<Outcome, StoreError>) {
+        // A request that gave up waiting has dropped its receiver; its write stands regardless.
+        match (self, outcome) {
+            (Job::Report(_, tx), Ok(Outcome::Reported(r))) => drop(tx.send(Ok(r))),
+            (Job::Move(_, tx), Ok(Outcome::Moved(m))) => drop(tx.send(Ok(m))),
+            (Job::Report(_, tx), Err(e)) => drop(tx.send(Err(e))),
+            (Job::Move(_, tx), Err(e)) => drop(tx.send(Err(e))),
+            (Job::Report(..), Ok(Outcome::Moved(_))) | (Job::Move(..), Ok(Outcome::Reported(_))) => {
+                unreachable!("outcomes follow their jobs")
+            }
+        }
+    }
+}
+
+/// Writes one group in one transaction and says what became of each job, in order.
+async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, StoreError> {
+    // PostgreSQL keeps (and rounds to) microseconds: hash exactly what it will store.
+    let now: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+    let outcomes = on_db!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(payloads.len());
+        // Idempotency first: a key stored before, or twice within this group, answers with the
+        // first event and takes no number.
+        let mut keyed: HashMap<&str, usize> = HashMap::new();
+        let mut fresh: Vec<usize> = Vec::new();
+        for (i, p) in payloads.iter().enumerate() {
+            let Payload::Report(r) = p else {
+                outcomes.push(None);
+                continue;
+            };
+            if let Some(key) = r.event.idempotency_key.as_deref() {
+                if keyed.contains_key(key) {
+                    outcomes.push(None);
+                    continue;
+                }
+                let before: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{EVENT_COLUMNS} WHERE idempotency_key = $1"
+                )))
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(first) = before {
+                    outcomes.push(Some(Outcome::Reported(Reported::Existing(first))));
+                    continue;
+                }
+                keyed.insert(key, i);
+            }
+            outcomes.push(None);
+            fresh.push(i);
+        }
+        // One block of numbers per county and day.
+        let mut blocks: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+        for &i in &fresh {
+            if let Payload::Report(r) = &payloads[i] {
+                blocks
+                    .entry((r.event.region_code.as_str(), &r.event.code[6..]))
+                    .or_insert((0, 0))
+                    .1 += 1;
+            }
+        }
+        for ((county, day), (first, count)) in blocks.iter_mut() {
+            let (last,): (i64,) = sqlx::query_as(
+                "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, $3) \
+                 ON CONFLICT (county, day) DO UPDATE SET seq = event_sequences.seq + $3 RETURNING seq",
+            )
+            .bind(*county)
+            .bind(*day)
+            .bind(*count)
+            .fetch_one(&mut *tx)
+            .await?;
+            *first = last - *count + 1;
+        }
+        let mut audits: Vec<&AuditEntry> = Vec::new();
+        for (i, p) in payloads.iter().enumerate() {
+            match p {
+                Payload::Report(r) if fresh.contains(&i) => {
+                    let block = blocks
+                        .get_mut(&(r.event.region_code.as_str(), &r.event.code[6..]))
+                        .expect("every fresh report has a block");
+                    let mut e = r.event.clone();
+                    e.code = format!("{}{:06}", e.code, block.0);
+                    block.0 += 1;
+                    crate::events::insert_event_row!(tx, &e)?;
+                    crate::events::insert_move(&mut tx, &e, 1, &r.first).await?;
+                    audits.push(&r.audit);
+                    outcomes[i] = Some(Outcome::Reported(Reported::Created(e)));
+                }
+                Payload::Report(r) => {
+                    if outcomes[i].is_none() {
+                        // The same key earlier in this group: answer with that event.
+                        let key = r.event.idempotency_key.as_deref().unwrap_or_default();
+                        let first = keyed[key];
+                        if let Some(Outcome::Reported(Reported::Created(e))) = &outcomes[first] {
+                            outcomes[i] = Some(Outcome::Reported(Reported::Existing(e.clone())));
+                        }
+                    }
+                }
+                Payload::Move(m) => {
+                    let moved = crate::events::update_event_row!(tx, &m.next, m.expected_version)?;
+                    if moved {
+                        crate::events::insert_move(&mut tx, &m.next, m.next.version, &m.record)
+                            .await?;
+                        audits.push(&m.audit);
+                    }
+                    outcomes[i] = Some(Outcome::Moved(moved));
+                }
+            }
+        }
+        if !audits.is_empty() {
+            let (last, mut prev): (i64, String) = sqlx::query_as(
+                "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
+            )
+            .bind(audits.len() as i64)
+            .fetch_one(&mut *tx)
+            .await?;
+            let first = last - audits.len() as i64 + 1;
+            for (k, entry) in audits.iter().enumerate() {
+                let row = AuditRow::chained(entry, first + k as i64, now, prev);
+                crate::audit::insert_audit_row!(tx, &row)?;
+                prev = row.hash;
+            }
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&prev)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        outcomes
+    });
+    outcomes
+        .into_iter()
+        .map(|o| o.ok_or_else(|| StoreError::corrupt("a job of the group has no outcome")))
+        .collect()
+}
