@@ -124,7 +124,7 @@ impl crate::Store {
             .fetch_one(&mut *tx)
             .await?;
             let row = AuditRow::chained(e, seq, now, prev);
-            insert_audit_row!(tx, &row)?;
+            insert_audit_rows!(tx, std::slice::from_ref(&row))?;
             let hash = row.hash;
             sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
                 .bind(&hash)
@@ -243,26 +243,27 @@ impl crate::Store {
     }
 }
 
-/// One audit record's INSERT; a macro so each backend's arm of [`on_db!`] binds its own types.
-macro_rules! insert_audit_row {
-    ($tx:expr, $row:expr) => {
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, actor_role, ip, action, record_type, record_id, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind($row.seq)
-        .bind($row.at)
-        .bind(&$row.actor)
-        .bind(&$row.actor_role)
-        .bind(&$row.ip)
-        .bind(&$row.action)
-        .bind(&$row.record_type)
-        .bind(&$row.record_id)
-        .bind(&$row.detail)
-        .bind(&$row.prev_hash)
-        .bind(&$row.hash)
-        .execute(&mut *$tx)
-        .await
-    };
+/// A multi-row INSERT of audit records (`&[AuditRow]`); a macro so each backend's arm of
+/// [`on_db!`] binds its own types.
+macro_rules! insert_audit_rows {
+    ($tx:expr, $rows:expr) => {{
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_log (seq, at, actor, actor_role, ip, action, record_type, record_id, detail, prev_hash, hash) ",
+        );
+        q.push_values($rows.iter(), |mut b, r| {
+            b.push_bind(r.seq)
+                .push_bind(r.at)
+                .push_bind(r.actor.clone())
+                .push_bind(r.actor_role.clone())
+                .push_bind(r.ip.clone())
+                .push_bind(r.action.clone())
+                .push_bind(r.record_type.clone())
+                .push_bind(r.record_id.clone())
+                .push_bind(r.detail.clone())
+                .push_bind(r.prev_hash.clone())
+                .push_bind(r.hash.clone());
+        });
+        q.build().execute(&mut *$tx).await
+    }};
 }
-pub(crate) use insert_audit_row;
+pub(crate) use insert_audit_rows;

@@ -81,7 +81,11 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Readers map the file instead of copying pages in: every commit resets the other
+            // connections' page caches, and under steady intake re-reading through read(2) was
+            // a tenth of the server's time.
+            .pragma("mmap_size", "1073741824");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

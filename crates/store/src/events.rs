@@ -205,47 +205,8 @@ impl crate::Store {
         on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
             for chunk in events.chunks(400) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
-                     description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
-                     lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
-                     created_at, updated_at, yellow_at, light_notified) ",
-                );
-                q.push_values(chunk, |mut b, (e, _)| {
-                    b.push_bind(e.region_code.clone())
-                        .push_bind(e.id)
-                        .push_bind(e.code.clone())
-                        .push_bind(e.tracking_code.clone())
-                        .push_bind(e.category_code.clone())
-                        .push_bind(e.domain.clone())
-                        .push_bind(e.urgency.clone())
-                        .push_bind(e.state.clone())
-                        .push_bind(e.flow.clone())
-                        .push_bind(e.version)
-                        .push_bind(e.source.clone())
-                        .push_bind(e.description.clone())
-                        .push_bind(e.address.clone())
-                        .push_bind(e.lon)
-                        .push_bind(e.lat)
-                        .push_bind(e.grid_code.clone())
-                        .push_bind(e.reporter_account)
-                        .push_bind(e.reporter_phone_enc.clone())
-                        .push_bind(e.reporter_phone_idx.clone())
-                        .push_bind(e.idempotency_key.clone())
-                        .push_bind(e.lead_department.clone())
-                        .push_bind(e.departments.clone())
-                        .push_bind(e.step.clone())
-                        .push_bind(e.step_started_at)
-                        .push_bind(e.step_due_at)
-                        .push_bind(e.step_due_provisional)
-                        .push_bind(e.suspended_at)
-                        .push_bind(e.extension_minutes)
-                        .push_bind(e.created_at)
-                        .push_bind(e.updated_at)
-                        .push_bind(e.yellow_at)
-                        .push_bind(e.light_notified.clone());
-                });
-                q.build().execute(&mut *tx).await?;
+                let rows: Vec<&EventRow> = chunk.iter().map(|(e, _)| e).collect();
+                insert_event_rows!(tx, &rows)?;
             }
             let moves: Vec<(&EventRow, i64, &NewMove, DateTime<Utc>)> = events
                 .iter()
@@ -256,24 +217,7 @@ impl crate::Store {
                 })
                 .collect();
             for chunk in moves.chunks(2000) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO event_moves (region_code, event_id, seq, move, body, from_state, to_state, actor, actor_role, department, ip, at) ",
-                );
-                q.push_values(chunk, |mut b, (e, seq, m, at)| {
-                    b.push_bind(e.region_code.clone())
-                        .push_bind(e.id)
-                        .push_bind(*seq)
-                        .push_bind(m.move_name.clone())
-                        .push_bind(m.body.clone())
-                        .push_bind(m.from_state.clone())
-                        .push_bind(m.to_state.clone())
-                        .push_bind(m.actor.clone())
-                        .push_bind(m.actor_role.clone())
-                        .push_bind(m.department.clone())
-                        .push_bind(m.ip.clone())
-                        .push_bind(*at);
-                });
-                q.build().execute(&mut *tx).await?;
+                insert_move_rows!(tx, chunk)?;
             }
             for ((county, day), seq) in &last {
                 sqlx::query(
@@ -580,53 +524,78 @@ macro_rules! update_event_row {
 }
 pub(crate) use update_event_row;
 
-/// One event row's INSERT (see [`update_event_row`] for why a macro).
-macro_rules! insert_event_row {
-    ($tx:expr, $e:expr) => {
-        sqlx::query(
+/// A multi-row INSERT of events (`&[&EventRow]`); see [`update_event_row`] for why a macro.
+macro_rules! insert_event_rows {
+    ($tx:expr, $rows:expr) => {{
+        let mut q = sqlx::QueryBuilder::new(
             "INSERT INTO events (region_code, id, code, tracking_code, category_code, domain, urgency, state, flow, version, source, \
              description, address, lon, lat, grid_code, reporter_account, reporter_phone_enc, reporter_phone_idx, idempotency_key, \
              lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
-             created_at, updated_at, yellow_at, light_notified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
-        )
-        .bind(&$e.region_code)
-        .bind($e.id)
-        .bind(&$e.code)
-        .bind(&$e.tracking_code)
-        .bind(&$e.category_code)
-        .bind(&$e.domain)
-        .bind(&$e.urgency)
-        .bind(&$e.state)
-        .bind(&$e.flow)
-        .bind($e.version)
-        .bind(&$e.source)
-        .bind(&$e.description)
-        .bind(&$e.address)
-        .bind($e.lon)
-        .bind($e.lat)
-        .bind(&$e.grid_code)
-        .bind($e.reporter_account)
-        .bind(&$e.reporter_phone_enc)
-        .bind(&$e.reporter_phone_idx)
-        .bind(&$e.idempotency_key)
-        .bind(&$e.lead_department)
-        .bind(&$e.departments)
-        .bind(&$e.step)
-        .bind($e.step_started_at)
-        .bind($e.step_due_at)
-        .bind($e.step_due_provisional)
-        .bind($e.suspended_at)
-        .bind($e.extension_minutes)
-        .bind($e.created_at)
-        .bind($e.updated_at)
-        .bind($e.yellow_at)
-        .bind(&$e.light_notified)
-        .execute(&mut *$tx)
-        .await
-    };
+             created_at, updated_at, yellow_at, light_notified) ",
+        );
+        q.push_values($rows.iter(), |mut b, e| {
+            b.push_bind(e.region_code.clone())
+                .push_bind(e.id)
+                .push_bind(e.code.clone())
+                .push_bind(e.tracking_code.clone())
+                .push_bind(e.category_code.clone())
+                .push_bind(e.domain.clone())
+                .push_bind(e.urgency.clone())
+                .push_bind(e.state.clone())
+                .push_bind(e.flow.clone())
+                .push_bind(e.version)
+                .push_bind(e.source.clone())
+                .push_bind(e.description.clone())
+                .push_bind(e.address.clone())
+                .push_bind(e.lon)
+                .push_bind(e.lat)
+                .push_bind(e.grid_code.clone())
+                .push_bind(e.reporter_account)
+                .push_bind(e.reporter_phone_enc.clone())
+                .push_bind(e.reporter_phone_idx.clone())
+                .push_bind(e.idempotency_key.clone())
+                .push_bind(e.lead_department.clone())
+                .push_bind(e.departments.clone())
+                .push_bind(e.step.clone())
+                .push_bind(e.step_started_at)
+                .push_bind(e.step_due_at)
+                .push_bind(e.step_due_provisional)
+                .push_bind(e.suspended_at)
+                .push_bind(e.extension_minutes)
+                .push_bind(e.created_at)
+                .push_bind(e.updated_at)
+                .push_bind(e.yellow_at)
+                .push_bind(e.light_notified.clone());
+        });
+        q.build().execute(&mut *$tx).await
+    }};
 }
-pub(crate) use insert_event_row;
+pub(crate) use insert_event_rows;
+
+/// A multi-row INSERT of history entries (`&[(&EventRow, seq, &NewMove, at)]`).
+macro_rules! insert_move_rows {
+    ($tx:expr, $rows:expr) => {{
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO event_moves (region_code, event_id, seq, move, body, from_state, to_state, actor, actor_role, department, ip, at) ",
+        );
+        q.push_values($rows.iter(), |mut b, (e, seq, m, at)| {
+            b.push_bind(e.region_code.clone())
+                .push_bind(e.id)
+                .push_bind(*seq)
+                .push_bind(m.move_name.clone())
+                .push_bind(m.body.clone())
+                .push_bind(m.from_state.clone())
+                .push_bind(m.to_state.clone())
+                .push_bind(m.actor.clone())
+                .push_bind(m.actor_role.clone())
+                .push_bind(m.department.clone())
+                .push_bind(m.ip.clone())
+                .push_bind(*at);
+        });
+        q.build().execute(&mut *$tx).await
+    }};
+}
+pub(crate) use insert_move_rows;
 
 /// The history entry numbered `seq` (the event's version after the move).
 pub(crate) async fn insert_move<'c, DB>(

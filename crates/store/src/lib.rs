@@ -31,5 +31,5 @@ pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
     PersonRow, TeamMemberRow, UnitRow,
 };
-pub use writer::{NewEventMove, NewReport, Reported, Writer};
 pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};
+pub use writer::{NewEventMove, NewReport, Reported, Writer};

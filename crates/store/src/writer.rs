@@ -119,18 +119,17 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
                     let one = match (one, &payload) {
                         (Ok(mut o), _) => Ok(o.remove(0)),
                         // Another server stored the same key first: answer with its event.
-                        (Err(StoreError::Database(sqlx::Error::Database(d))), Payload::Report(r))
-                            if d.is_unique_violation() =>
-                        {
-                            match r.event.idempotency_key.as_deref() {
-                                Some(key) => match store.event_by_idempotency(key).await {
-                                    Ok(Some(first)) => Ok(Outcome::Reported(Reported::Existing(first))),
-                                    Ok(None) => Err(StoreError::Conflict("事件冲突，请重试".into())),
-                                    Err(e) => Err(e),
-                                },
-                                None => Err(StoreError::Conflict("事件编号冲突，请重试".into())),
-                            }
-                        }
+                        (
+                            Err(StoreError::Database(sqlx::Error::Database(d))),
+                            Payload::Report(r),
+                        ) if d.is_unique_violation() => match r.event.idempotency_key.as_deref() {
+                            Some(key) => match store.event_by_idempotency(key).await {
+                                Ok(Some(first)) => Ok(Outcome::Reported(Reported::Existing(first))),
+                                Ok(None) => Err(StoreError::Conflict("事件冲突，请重试".into())),
+                                Err(e) => Err(e),
+                            },
+                            None => Err(StoreError::Conflict("事件编号冲突，请重试".into())),
+                        },
                         (Err(e), _) => Err(e),
                     };
                     job.answer(one);
@@ -169,106 +168,135 @@ impl Job {
             (Job::Move(_, tx), Ok(Outcome::Moved(m))) => drop(tx.send(Ok(m))),
             (Job::Report(_, tx), Err(e)) => drop(tx.send(Err(e))),
             (Job::Move(_, tx), Err(e)) => drop(tx.send(Err(e))),
-            (Job::Report(..), Ok(Outcome::Moved(_))) | (Job::Move(..), Ok(Outcome::Reported(_))) => {
+            (Job::Report(..), Ok(Outcome::Moved(_)))
+            | (Job::Move(..), Ok(Outcome::Reported(_))) => {
                 unreachable!("outcomes follow their jobs")
             }
         }
     }
 }
 
-/// Writes one group in one transaction and says what became of each job, in order.
+/// Writes one group in one transaction and says what became of each job, in order. The number of
+/// statements grows with the number of counties, days and moves in the group, not with the number
+/// of reports: reports, history entries and audit records each go in one multi-row INSERT.
 async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, StoreError> {
     // PostgreSQL keeps (and rounds to) microseconds: hash exactly what it will store.
     let now: DateTime<Utc> = Utc::now().trunc_subsecs(6);
-    let outcomes = on_db!(store, |pool| {
+    let keys: Vec<&str> = payloads
+        .iter()
+        .filter_map(|p| match p {
+            Payload::Report(r) => r.event.idempotency_key.as_deref(),
+            Payload::Move(_) => None,
+        })
+        .collect();
+    on_db!(store, |pool| {
         let mut tx = pool.begin().await?;
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(payloads.len());
-        // Idempotency first: a key stored before, or twice within this group, answers with the
+        // Idempotency: a key stored before, or used twice within this group, answers with the
         // first event and takes no number.
-        let mut keyed: HashMap<&str, usize> = HashMap::new();
-        let mut fresh: Vec<usize> = Vec::new();
-        for (i, p) in payloads.iter().enumerate() {
-            let Payload::Report(r) = p else {
-                outcomes.push(None);
-                continue;
-            };
-            if let Some(key) = r.event.idempotency_key.as_deref() {
-                if keyed.contains_key(key) {
-                    outcomes.push(None);
-                    continue;
-                }
-                let before: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{EVENT_COLUMNS} WHERE idempotency_key = $1"
-                )))
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(first) = before {
-                    outcomes.push(Some(Outcome::Reported(Reported::Existing(first))));
-                    continue;
-                }
-                keyed.insert(key, i);
+        let mut before: HashMap<String, EventRow> = HashMap::new();
+        if !keys.is_empty() {
+            let mut q =
+                sqlx::QueryBuilder::new(format!("{EVENT_COLUMNS} WHERE idempotency_key IN ("));
+            let mut list = q.separated(", ");
+            for k in &keys {
+                list.push_bind(*k);
             }
+            q.push(")");
+            let found: Vec<EventRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+            for e in found {
+                if let Some(k) = e.idempotency_key.clone() {
+                    before.insert(k, e);
+                }
+            }
+        }
+        // New events first, then the events as moved.
+        let mut written: Vec<EventRow> = Vec::new();
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(payloads.len());
+        let mut blocks: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        let mut fresh: Vec<(usize, EventRow)> = Vec::new();
+        let mut in_group: HashMap<&str, usize> = HashMap::new();
+        for (i, p) in payloads.iter().enumerate() {
             outcomes.push(None);
-            fresh.push(i);
+            let Payload::Report(r) = p else { continue };
+            if let Some(key) = r.event.idempotency_key.as_deref() {
+                if let Some(first) = before.get(key) {
+                    outcomes[i] = Some(Outcome::Reported(Reported::Existing(first.clone())));
+                    continue;
+                }
+                if in_group.insert(key, i).is_some() {
+                    continue; // answered below, once the first of the group has its code
+                }
+            }
+            blocks
+                .entry((r.event.region_code.clone(), r.event.code[6..].to_string()))
+                .or_insert((0, 0))
+                .1 += 1;
+            fresh.push((i, r.event.clone()));
         }
         // One block of numbers per county and day.
-        let mut blocks: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
-        for &i in &fresh {
-            if let Payload::Report(r) = &payloads[i] {
-                blocks
-                    .entry((r.event.region_code.as_str(), &r.event.code[6..]))
-                    .or_insert((0, 0))
-                    .1 += 1;
-            }
-        }
         for ((county, day), (first, count)) in blocks.iter_mut() {
             let (last,): (i64,) = sqlx::query_as(
                 "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, $3) \
                  ON CONFLICT (county, day) DO UPDATE SET seq = event_sequences.seq + $3 RETURNING seq",
             )
-            .bind(*county)
-            .bind(*day)
+            .bind(county.as_str())
+            .bind(day.as_str())
             .bind(*count)
             .fetch_one(&mut *tx)
             .await?;
             *first = last - *count + 1;
         }
+        // Each written event's history entry: (index in `written`, its number, the move).
+        let mut history: Vec<(usize, i64, &NewMove)> = Vec::new();
         let mut audits: Vec<&AuditEntry> = Vec::new();
+        for (i, mut e) in fresh {
+            let block = blocks
+                .get_mut(&(e.region_code.clone(), e.code[6..].to_string()))
+                .expect("every fresh report has a block");
+            e.code = format!("{}{:06}", e.code, block.0);
+            block.0 += 1;
+            if let Payload::Report(r) = &payloads[i] {
+                audits.push(&r.audit);
+                history.push((written.len(), 1, &r.first));
+            }
+            written.push(e);
+            outcomes[i] = Some(Outcome::Reported(Reported::Created(
+                written.last().cloned().expect("just pushed"),
+            )));
+        }
+        let new_events = written.len();
         for (i, p) in payloads.iter().enumerate() {
             match p {
-                Payload::Report(r) if fresh.contains(&i) => {
-                    let block = blocks
-                        .get_mut(&(r.event.region_code.as_str(), &r.event.code[6..]))
-                        .expect("every fresh report has a block");
-                    let mut e = r.event.clone();
-                    e.code = format!("{}{:06}", e.code, block.0);
-                    block.0 += 1;
-                    crate::events::insert_event_row!(tx, &e)?;
-                    crate::events::insert_move(&mut tx, &e, 1, &r.first).await?;
-                    audits.push(&r.audit);
-                    outcomes[i] = Some(Outcome::Reported(Reported::Created(e)));
-                }
-                Payload::Report(r) => {
-                    if outcomes[i].is_none() {
-                        // The same key earlier in this group: answer with that event.
-                        let key = r.event.idempotency_key.as_deref().unwrap_or_default();
-                        let first = keyed[key];
-                        if let Some(Outcome::Reported(Reported::Created(e))) = &outcomes[first] {
-                            outcomes[i] = Some(Outcome::Reported(Reported::Existing(e.clone())));
-                        }
+                Payload::Report(r) if outcomes[i].is_none() => {
+                    // The same key earlier in this group: answer with that event.
+                    let key = r.event.idempotency_key.as_deref().unwrap_or_default();
+                    if let Some(Outcome::Reported(Reported::Created(e))) = &outcomes[in_group[key]]
+                    {
+                        outcomes[i] = Some(Outcome::Reported(Reported::Existing(e.clone())));
                     }
                 }
+                Payload::Report(_) => {}
                 Payload::Move(m) => {
                     let moved = crate::events::update_event_row!(tx, &m.next, m.expected_version)?;
                     if moved {
-                        crate::events::insert_move(&mut tx, &m.next, m.next.version, &m.record)
-                            .await?;
                         audits.push(&m.audit);
+                        history.push((written.len(), m.next.version, &m.record));
+                        written.push(m.next.clone());
                     }
                     outcomes[i] = Some(Outcome::Moved(moved));
                 }
             }
+        }
+        if new_events > 0 {
+            let rows: Vec<&EventRow> = written[..new_events].iter().collect();
+            crate::events::insert_event_rows!(tx, rows)?;
+        }
+        let rows: Vec<(&EventRow, i64, &NewMove, DateTime<Utc>)> = history
+            .iter()
+            .map(|&(k, seq, m)| (&written[k], seq, m, written[k].updated_at))
+            .collect();
+        if !rows.is_empty() {
+            crate::events::insert_move_rows!(tx, rows)?;
         }
         if !audits.is_empty() {
             let (last, mut prev): (i64, String) = sqlx::query_as(
@@ -278,11 +306,13 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
             .fetch_one(&mut *tx)
             .await?;
             let first = last - audits.len() as i64 + 1;
+            let mut chain = Vec::with_capacity(audits.len());
             for (k, entry) in audits.iter().enumerate() {
                 let row = AuditRow::chained(entry, first + k as i64, now, prev);
-                crate::audit::insert_audit_row!(tx, &row)?;
-                prev = row.hash;
+                prev = row.hash.clone();
+                chain.push(row);
             }
+            crate::audit::insert_audit_rows!(tx, chain)?;
             sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
                 .bind(&prev)
                 .execute(&mut *tx)
@@ -290,9 +320,8 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
         }
         tx.commit().await?;
         outcomes
-    });
-    outcomes
-        .into_iter()
-        .map(|o| o.ok_or_else(|| StoreError::corrupt("a job of the group has no outcome")))
-        .collect()
+            .into_iter()
+            .map(|o| o.ok_or_else(|| StoreError::corrupt("a job of the group has no outcome")))
+            .collect()
+    })
 }

@@ -182,6 +182,7 @@ async fn unlock(
     let a = target(&state, &id).await?;
     let t = now();
     state.store.set_lock(a.id, None, t).await?;
+    state.tokens.clear();
     state
         .store
         .append_audit(
@@ -215,6 +216,7 @@ async fn deactivate(
     }
     let t = now();
     state.store.deactivate_account(a.id, t).await?;
+    state.tokens.clear();
     state
         .store
         .append_audit(
@@ -268,6 +270,7 @@ async fn change_role(
         .store
         .set_role(a.id, role.as_str(), &kind, &code, serves.as_deref(), t)
         .await?;
+    state.tokens.clear();
     state
         .store
         .append_audit(

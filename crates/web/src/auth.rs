@@ -17,7 +17,7 @@ use uuid::Uuid;
 use wangge_domain::RegionCode;
 use wangge_domain::access::{Node, Permission, Role, Scope, Visibility};
 use wangge_security::token;
-use wangge_store::{AccountRow, AuditEntry};
+use wangge_store::{AccountRow, AuditEntry, TokenWithAccount};
 
 pub const SESSION_COOKIE: &str = "wangge_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -265,10 +265,11 @@ async fn resolve(parts: &Parts, state: &AppState) -> ApiResult<Resolved> {
             .strip_prefix("Bearer ")
             .ok_or_else(|| unauthorized("auth.required", "请先登录"))?;
         let bad = || unauthorized("auth.bad_token", "访问令牌无效或已吊销");
-        let t = store
-            .token_with_account(&token::digest(secret.trim()))
-            .await?
-            .ok_or_else(bad)?;
+        let digest = token::digest(secret.trim());
+        let mut t = match state.tokens.get(&digest) {
+            Some(t) => t,
+            None => store.token_with_account(&digest).await?.ok_or_else(bad)?,
+        };
         if t.account.active == 0 {
             return Err(bad());
         }
@@ -277,7 +278,9 @@ async fn resolve(parts: &Parts, state: &AppState) -> ApiResult<Resolved> {
             .is_none_or(|u| now - u > Duration::minutes(1))
         {
             store.touch_token(t.token_id, now).await?;
+            t.token_last_used = Some(now);
         }
+        state.tokens.put(digest, &t);
         return Ok(Resolved {
             account: t.account,
             via: Via::Token { id: t.token_id },
@@ -371,5 +374,50 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientIp, Self::Rejection> {
         Ok(ClientIp(client_ip(parts)))
+    }
+}
+
+/// Recently verified API tokens with their accounts, so a busy client (an integration, a phone
+/// app's gateway) does not cost a database read on every request. An entry is trusted for
+/// [`TokenCache::TTL`]; changes to accounts made through this server clear the cache at once,
+/// changes made elsewhere (the CLI, another server) take effect within the TTL.
+#[derive(Default)]
+pub struct TokenCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<String, (TokenWithAccount, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+    /// More live tokens than this and the cache starts over rather than grow without bound.
+    const MAX: usize = 10_000;
+
+    fn get(&self, digest: &str) -> Option<TokenWithAccount> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(digest)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(t, _)| t.clone())
+    }
+
+    fn put(&self, digest: String, t: &TokenWithAccount) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= Self::MAX {
+            entries.clear();
+        }
+        let at = match entries.get(&digest) {
+            // A hit keeps its original time: the TTL bounds how stale an entry can be.
+            Some((_, at)) if at.elapsed() < Self::TTL => *at,
+            _ => std::time::Instant::now(),
+        };
+        entries.insert(digest, (t.clone(), at));
+    }
+
+    /// Forgets every token: an account was changed, locked or deactivated.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }

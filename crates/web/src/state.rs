@@ -30,6 +30,8 @@ pub struct AppState {
     /// The category catalogue (the shipped defaults for now).
     pub catalogue: Arc<Vec<Category>>,
     pub auth: Arc<AuthSettings>,
+    /// API tokens verified in the last few seconds.
+    pub tokens: Arc<crate::auth::TokenCache>,
     /// SM4 keys for personal data and second-factor secrets; never stored in the database.
     pub keys: Arc<KeyRing>,
 }
@@ -149,6 +151,7 @@ impl AppState {
             files: Arc::new(std::env::temp_dir().join("wangge-attachments")),
             webhook: None,
             auth: Arc::new(auth),
+            tokens: Arc::default(),
             keys: Arc::new(keys),
         })
     }

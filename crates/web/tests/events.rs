@@ -397,7 +397,11 @@ async fn fifty_concurrent_accepts_one_wins(backend: TestBackend) {
     codes.sort();
     let numbers: Vec<u32> = codes.iter().map(|c| c[14..].parse().unwrap()).collect();
     let first = numbers[0];
-    assert_eq!(numbers, (first..first + 40).collect::<Vec<_>>(), "{codes:?}");
+    assert_eq!(
+        numbers,
+        (first..first + 40).collect::<Vec<_>>(),
+        "{codes:?}"
+    );
     assert!(codes.iter().all(|c| c[..14] == codes[0][..14]));
     // Written in groups, the audit trail is still one unbroken chain with a record per report.
     let check = w.db.store.verify_audit().await.unwrap();
