@@ -90,7 +90,7 @@ pub fn generate_events(
         let month = day.month();
         let weights: Vec<f64> = catalogue
             .iter()
-            .map(|c| season_weight(c.code, month))
+            .map(|c| season_weight(&c.code, month))
             .collect();
         let total: f64 = weights.iter().sum();
         let n = if per_day == 0 {
@@ -345,7 +345,7 @@ pub fn generate_events(
                 .into_uuid(),
                 code,
                 tracking_code: wangge_security::totp::base32(&tracking),
-                category_code: cat.code.into(),
+                category_code: cat.code.clone(),
                 domain: wire(&cat.domain),
                 urgency: wire(&urgency),
                 state: wire(&flow.state),

@@ -76,6 +76,8 @@ pub enum Permission {
     ManageSecurity,
     /// Read the audit trail.
     ReadAudit,
+    /// Change the settings: catalogue, routing, notification rules, office hours, yellow share.
+    Configure,
 }
 
 impl Role {
@@ -86,7 +88,7 @@ impl Role {
             Role::StreetDispatcher | Role::Mediator => &[ReadRegistry, UnmaskPersonalData],
             Role::CommandCentre => &[ReadRegistry, UnmaskPersonalData, Export],
             Role::Leader => &[ReadRegistry, Export],
-            Role::SystemAdmin => &[ManageAccounts],
+            Role::SystemAdmin => &[ManageAccounts, Configure],
             Role::SecurityAdmin => &[ManageSecurity],
             Role::AuditAdmin => &[ReadAudit],
         }

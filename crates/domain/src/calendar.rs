@@ -76,6 +76,15 @@ impl OfficeHours {
         self.periods.last().map_or(18 * 60, |p| p.1)
     }
 
+    /// The periods written as [`OfficeHours::parse`] reads them.
+    pub fn to_text(&self) -> String {
+        self.periods
+            .iter()
+            .map(|(a, b)| format!("{:02}:{:02}-{:02}:{:02}", a / 60, a % 60, b / 60, b % 60))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     pub fn minutes_per_day(&self) -> u32 {
         self.periods.iter().map(|(a, b)| b - a).sum()
     }
@@ -191,7 +200,7 @@ pub struct Due {
 }
 
 /// A time limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "unit", content = "value", rename_all = "snake_case")]
 pub enum Limit {
     /// Natural minutes, for urgent steps that do not wait for office hours.
@@ -287,27 +296,33 @@ impl Calendar {
             .with_timezone(&Utc)
     }
 
-    /// When a step that starts at `from` with `limit` falls due.
+    /// When a step that starts at `from` with `limit` falls due, on the default office hours.
     pub fn due(&self, from: DateTime<Utc>, limit: Limit) -> Due {
+        self.due_in(&self.office, from, limit)
+    }
+
+    /// When a step falls due in a place with its own office hours (a county may keep other hours
+    /// than the default; the days off are the same nationwide).
+    pub fn due_in(&self, office: &OfficeHours, from: DateTime<Utc>, limit: Limit) -> Due {
         match limit {
             Limit::Minutes(m) => Due {
                 at: from + Duration::minutes(m),
                 provisional: false,
             },
-            Limit::WorkingDays(n) => self.due_working_days(from, n),
-            Limit::WorkingMinutes(m) => self.due_working_minutes(from, m),
+            Limit::WorkingDays(n) => self.due_working_days(office, from, n),
+            Limit::WorkingMinutes(m) => self.due_working_minutes(office, from, m),
         }
     }
 
-    fn due_working_days(&self, from: DateTime<Utc>, n: u32) -> Due {
+    fn due_working_days(&self, office: &OfficeHours, from: DateTime<Utc>, n: u32) -> Due {
         let mut d = Calendar::local(from).date_naive();
         let mut provisional = false;
         let mut counted = 0;
         // n = 0: by the close of the start day, if it is a working day not yet closed.
-        if n == 0 && self.is_working_day(d) && Calendar::at(d, self.office.close()) >= from {
+        if n == 0 && self.is_working_day(d) && Calendar::at(d, office.close()) >= from {
             provisional |= !self.is_published(d.year());
             return Due {
-                at: Calendar::at(d, self.office.close()),
+                at: Calendar::at(d, office.close()),
                 provisional,
             };
         }
@@ -318,7 +333,7 @@ impl Calendar {
                 counted += 1;
                 if counted >= n.max(1) {
                     return Due {
-                        at: Calendar::at(d, self.office.close()),
+                        at: Calendar::at(d, office.close()),
                         provisional,
                     };
                 }
@@ -326,7 +341,7 @@ impl Calendar {
         }
     }
 
-    fn due_working_minutes(&self, from: DateTime<Utc>, minutes: i64) -> Due {
+    fn due_working_minutes(&self, office: &OfficeHours, from: DateTime<Utc>, minutes: i64) -> Due {
         use chrono::Timelike;
         let local = Calendar::local(from);
         let mut d = local.date_naive();
@@ -336,7 +351,7 @@ impl Calendar {
         let mut provisional = !self.is_published(d.year());
         loop {
             if self.is_working_day(d) {
-                for &(a, b) in &self.office.periods {
+                for &(a, b) in &office.periods {
                     let (a, b) = (a * 60, b * 60);
                     let begin = a.max(cursor);
                     if begin >= b {

@@ -23,10 +23,10 @@ pub struct StepLimits {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Category {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub major_code: &'static str,
-    pub major_name: &'static str,
+    pub code: String,
+    pub name: String,
+    pub major_code: String,
+    pub major_name: String,
     pub domain: Domain,
     pub urgency: Urgency,
     pub department: DepartmentKind,
@@ -487,10 +487,10 @@ pub fn default_catalogue() -> Vec<Category> {
     for (major_code, major_name, rows) in table() {
         for (code, name, domain, urgency, department, handle) in rows {
             out.push(Category {
-                code,
-                name,
-                major_code,
-                major_name,
+                code: code.into(),
+                name: name.into(),
+                major_code: major_code.into(),
+                major_name: major_name.into(),
                 domain,
                 urgency,
                 department,
@@ -512,18 +512,18 @@ mod tests {
     #[test]
     fn codes_are_unique_and_nested() {
         let c = default_catalogue();
-        let mut codes: Vec<_> = c.iter().map(|x| x.code).collect();
+        let mut codes: Vec<_> = c.iter().map(|x| x.code.as_str()).collect();
         codes.dedup();
         assert_eq!(codes.len(), c.len());
         for x in &c {
             assert!(
-                x.code.starts_with(x.major_code) && x.code.len() == 4,
+                x.code.starts_with(&x.major_code) && x.code.len() == 4,
                 "{}",
                 x.code
             );
         }
         assert!(c.len() >= 40);
-        let majors: std::collections::BTreeSet<_> = c.iter().map(|x| x.major_code).collect();
+        let majors: std::collections::BTreeSet<_> = c.iter().map(|x| &x.major_code).collect();
         assert_eq!(majors.len(), 15);
     }
 

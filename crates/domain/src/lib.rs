@@ -11,6 +11,7 @@ pub mod import;
 pub mod model;
 pub mod org;
 pub mod region;
+pub mod settings;
 pub mod workflow;
 
 pub use model::{Grid, Region};

@@ -589,36 +589,10 @@ pub fn region_of(grid_code: &str, level: HolderLevel) -> String {
     }
 }
 
-/// What a light change means: who is told, and whether an overdue event still held by a level of
-/// the tree moves up one level. Yellow goes to whoever holds the step; red also to the level
-/// above: an overdue department goes to the level that dispatched it and the one above that; an
-/// overdue community goes to its township, and so on up the tree.
-pub fn on_light(f: &Flow, grid_code: &str, red: bool) -> (Vec<Recipient>, bool) {
-    let held_by_department = matches!(f.state, State::Dispatched | State::Handling)
-        && !f.handled_here
-        && f.lead.is_some();
-    let holder = if matches!(f.state, State::Handled) || f.handled_here {
-        HolderLevel::Community
-    } else {
-        f.holder
-    };
-    let mut out = Vec::new();
-    if held_by_department {
-        out.extend(f.lead.iter().cloned().map(Recipient::Department));
-        if red {
-            out.push(Recipient::Region(region_of(grid_code, holder)));
-            if let Some(up) = holder.above() {
-                out.push(Recipient::Region(region_of(grid_code, up)));
-            }
-        }
-    } else {
-        out.push(Recipient::Region(region_of(grid_code, holder)));
-        if red && let Some(up) = holder.above() {
-            out.push(Recipient::Region(region_of(grid_code, up)));
-        }
-    }
-    let escalate = red && f.state == State::Accepted && f.holder.above().is_some();
-    (out, escalate)
+/// Whether an overdue step moves the event one level up: an accepted event still held by a level
+/// of the tree that has one above it (who is told is data: see [`crate::settings`]).
+pub fn escalates_when_overdue(f: &Flow) -> bool {
+    f.state == State::Accepted && f.holder.above().is_some()
 }
 
 /// The step whose clock runs while an event is in a state: accepting (and dispatching) while

@@ -186,7 +186,7 @@ impl crate::Store {
             .await
         })?;
         near.retain(|e| e.created_at >= since);
-        near.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        near.sort_by_key(|e| std::cmp::Reverse(e.created_at));
         near.truncate(50);
         Ok(near)
     }

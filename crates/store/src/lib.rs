@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod org;
 mod registry;
+mod settings;
 pub mod testing;
 mod writer;
 

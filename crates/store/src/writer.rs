@@ -124,7 +124,9 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
                             Payload::Report(r),
                         ) if d.is_unique_violation() => match r.event.idempotency_key.as_deref() {
                             Some(key) => match store.event_by_idempotency(key).await {
-                                Ok(Some(first)) => Ok(Outcome::Reported(Reported::Existing(first))),
+                                Ok(Some(first)) => {
+                                    Ok(Outcome::Reported(Box::new(Reported::Existing(first))))
+                                }
                                 Ok(None) => Err(StoreError::Conflict("事件冲突，请重试".into())),
                                 Err(e) => Err(e),
                             },
@@ -156,7 +158,7 @@ impl Payload {
 }
 
 enum Outcome {
-    Reported(Reported),
+    Reported(Box<Reported>),
     Moved(bool),
 }
 
@@ -164,7 +166,7 @@ impl Job {
     fn answer(self, outcome: Result<Outcome, StoreError>) {
         // A request that gave up waiting has dropped its receiver; its write stands regardless.
         match (self, outcome) {
-            (Job::Report(_, tx), Ok(Outcome::Reported(r))) => drop(tx.send(Ok(r))),
+            (Job::Report(_, tx), Ok(Outcome::Reported(r))) => drop(tx.send(Ok(*r))),
             (Job::Move(_, tx), Ok(Outcome::Moved(m))) => drop(tx.send(Ok(m))),
             (Job::Report(_, tx), Err(e)) => drop(tx.send(Err(e))),
             (Job::Move(_, tx), Err(e)) => drop(tx.send(Err(e))),
@@ -220,7 +222,9 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
             let Payload::Report(r) = p else { continue };
             if let Some(key) = r.event.idempotency_key.as_deref() {
                 if let Some(first) = before.get(key) {
-                    outcomes[i] = Some(Outcome::Reported(Reported::Existing(first.clone())));
+                    outcomes[i] = Some(Outcome::Reported(Box::new(Reported::Existing(
+                        first.clone(),
+                    ))));
                     continue;
                 }
                 if in_group.insert(key, i).is_some() {
@@ -260,9 +264,9 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 history.push((written.len(), 1, &r.first));
             }
             written.push(e);
-            outcomes[i] = Some(Outcome::Reported(Reported::Created(
+            outcomes[i] = Some(Outcome::Reported(Box::new(Reported::Created(
                 written.last().cloned().expect("just pushed"),
-            )));
+            ))));
         }
         let new_events = written.len();
         for (i, p) in payloads.iter().enumerate() {
@@ -270,9 +274,11 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 Payload::Report(r) if outcomes[i].is_none() => {
                     // The same key earlier in this group: answer with that event.
                     let key = r.event.idempotency_key.as_deref().unwrap_or_default();
-                    if let Some(Outcome::Reported(Reported::Created(e))) = &outcomes[in_group[key]]
+                    if let Some(Outcome::Reported(first)) = &outcomes[in_group[key]]
+                        && let Reported::Created(e) = first.as_ref()
                     {
-                        outcomes[i] = Some(Outcome::Reported(Reported::Existing(e.clone())));
+                        outcomes[i] =
+                            Some(Outcome::Reported(Box::new(Reported::Existing(e.clone()))));
                     }
                 }
                 Payload::Report(_) => {}

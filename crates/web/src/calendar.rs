@@ -59,7 +59,19 @@ async fn due(
         })?
         .with_timezone(&Utc);
     let limit = limit_from(&q).map_err(|m| ApiError::bad_request("calendar.bad_limit", m))?;
-    let due = state.calendar.get().due(from, limit);
+    // `county=` (12 digits) uses that county's office hours when it keeps its own.
+    let due = match q.get("county") {
+        None => state.calendar.get().due(from, limit),
+        Some(c) if c.len() == 12 && c.bytes().all(|b| b.is_ascii_digit()) => {
+            state.due(&c[..6], from, limit)
+        }
+        Some(c) => {
+            return Err(ApiError::bad_request(
+                "calendar.bad_county",
+                format!("county 应为12位区县代码，收到 \"{c}\""),
+            ));
+        }
+    };
     let mut body = json!({
         "from": from.with_timezone(&beijing()).to_rfc3339(),
         "limit": limit,

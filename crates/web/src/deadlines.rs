@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::time::Duration;
 use wangge_domain::access::Role;
-use wangge_domain::workflow::{Actor, Move, Recipient, apply, on_light};
+use wangge_domain::settings::{Channel, Trigger};
+use wangge_domain::workflow::{Actor, Move, Recipient, apply, escalates_when_overdue};
 use wangge_store::{NewMove, NewNotification, StoreError};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -37,39 +38,48 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<ScanReport, St
             let Ok(flow) = parse_flow(&e.flow) else {
                 continue;
             };
-            let (to, escalate) = on_light(&flow, &e.grid_code, red);
+            // Who hears is the administrator's rules; whether the event moves up is the workflow's.
+            let trigger = if red { Trigger::Red } else { Trigger::Yellow };
+            let to = state
+                .config
+                .get()
+                .settings
+                .recipients(&flow, &e.grid_code, trigger);
+            let escalate = red && escalates_when_overdue(&flow);
             let step = e.step.clone().unwrap_or_default();
             let message = if red {
                 format!("事件 {} 的“{step}”环节已超时", e.code)
             } else {
                 format!("事件 {} 的“{step}”环节即将到期", e.code)
             };
+            let notice = |r: &Recipient, channel: &str| NewNotification {
+                region_code: e.region_code.clone(),
+                event_id: Some(e.id),
+                recipient: match r {
+                    Recipient::Department(d) => format!("department:{d}"),
+                    Recipient::Region(c) => format!("region:{c}"),
+                },
+                kind: light.into(),
+                message: message.clone(),
+                channel: channel.into(),
+            };
             let batch: Vec<NewNotification> = to
                 .iter()
-                .map(|r| NewNotification {
-                    region_code: e.region_code.clone(),
-                    event_id: Some(e.id),
-                    recipient: match r {
-                        Recipient::Department(d) => format!("department:{d}"),
-                        Recipient::Region(c) => format!("region:{c}"),
-                    },
-                    kind: light.into(),
-                    message: message.clone(),
-                    channel: "log".into(),
-                })
+                .filter(|(_, channels)| channels.contains(&Channel::Log))
+                .map(|(r, _)| notice(r, "log"))
+                .collect();
+            let sent: Vec<NewNotification> = to
+                .iter()
+                .filter(|(_, channels)| channels.contains(&Channel::Webhook))
+                .map(|(r, _)| notice(r, "webhook"))
                 .collect();
             for n in &batch {
                 tracing::info!(recipient = %n.recipient, kind = %n.kind, event = %e.code, "notification");
             }
             state.store.insert_notifications(&batch).await?;
-            if let Some(hook) = state.webhook.clone() {
-                let sent: Vec<NewNotification> = batch
-                    .iter()
-                    .map(|n| NewNotification {
-                        channel: "webhook".into(),
-                        ..n.clone()
-                    })
-                    .collect();
+            if let Some(hook) = state.webhook.clone()
+                && !sent.is_empty()
+            {
                 let code = e.code.clone();
                 // Delivery retries on its own time; the scan goes on.
                 let store = state.store.clone();

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Node, Role, Scope, Visibility};
-use wangge_domain::calendar::{YELLOW_SHARE, beijing, light, yellow_at};
+use wangge_domain::calendar::{beijing, light, yellow_at};
 use wangge_domain::catalog::{Category, Step};
 use wangge_domain::crs::Crs;
 use wangge_domain::region::{RegionCode, RegionKind};
@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn categories(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
-    Json(json!({"categories": state.catalogue.as_slice()}))
+    Json(json!({"categories": state.config.get().catalogue}))
 }
 
 fn is_rural(grid_code: &str) -> bool {
@@ -90,7 +90,12 @@ fn flow_of(e: &EventRow) -> ApiResult<Flow> {
 fn render(state: &AppState, e: &EventRow, history: Option<Value>) -> Value {
     let at = now();
     let light = match (e.step_started_at, e.step_due_at) {
-        (Some(s), Some(d)) => Some(light(e.suspended_at.unwrap_or(at), s, d, YELLOW_SHARE)),
+        (Some(s), Some(d)) => Some(light(
+            e.suspended_at.unwrap_or(at),
+            s,
+            d,
+            state.yellow_share(),
+        )),
         _ => None,
     };
     let location = state.atlas.get().locate(e.lon, e.lat);
@@ -167,7 +172,10 @@ async fn report(
     let vis = caller.visibility()?;
     let b = json_body(body)?;
     let bad = |code: &'static str, m: String| ApiError::bad_request(code, m);
-    let category: Category = wangge_domain::catalog::find(&state.catalogue, b.category.trim())
+    let category: Category = state
+        .config
+        .get()
+        .category(b.category.trim())
         .ok_or_else(|| {
             bad(
                 "event.unknown_category",
@@ -239,7 +247,8 @@ async fn report(
     let day = t.with_timezone(&beijing()).format("%Y%m%d").to_string();
     // The writer appends the day's next number to the county prefix and the day.
     let code = format!("{}{day}", &location.grid.code[..6]);
-    let due = state.calendar.get().due(
+    let due = state.due(
+        &location.grid.code,
         t,
         category.limit(Step::Accept, urgency, is_rural(&location.grid.code)),
     );
@@ -256,7 +265,7 @@ async fn report(
         id: Uuid::now_v7(),
         code,
         tracking_code: wangge_security::totp::base32(&tracking),
-        category_code: category.code.into(),
+        category_code: category.code.clone(),
         domain: wire(&category.domain),
         urgency: wire(&urgency),
         state: wire(&flow.state),
@@ -286,7 +295,7 @@ async fn report(
         extension_minutes: None,
         created_at: t,
         updated_at: t,
-        yellow_at: Some(yellow_at(t, due.at, YELLOW_SHARE)),
+        yellow_at: Some(yellow_at(t, due.at, state.yellow_share())),
         light_notified: "green".into(),
     };
     let first = NewMove {
@@ -425,8 +434,8 @@ async fn detail(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let (e, _) = load(&state, &caller, &id).await?;
-    let history = state.store.event_history(&e).await?;
-    let history: Vec<Value> = history
+    let moves = state.store.event_history(&e).await?;
+    let history: Vec<Value> = moves
         .iter()
         .map(|h| {
             json!({"seq": h.seq, "move": h.move_name, "from": h.from_state, "to": h.to_state, "actor": h.actor, "role": h.actor_role,
@@ -435,17 +444,9 @@ async fn detail(
         })
         .collect();
     let mut body = render(&state, &e, Some(json!(history)));
-    body["check_ins"] = json!(check_ins(&state.store.event_history(&e).await?, now()));
+    body["check_ins"] = json!(check_ins(&moves, now()));
     body["whistle_ratings"] = json!(state.store.whistle_ratings(&e).await?);
-    body["attachments"] = json!(
-        state
-            .store
-            .attachments(&e)
-            .await?
-            .iter()
-            .map(|a| crate::attachments::describe(&e, a))
-            .collect::<Vec<_>>()
-    );
+    body["routed_department"] = json!(routed_department(&state, &e).await?);
     body["attachments"] = json!(
         state
             .store
@@ -456,6 +457,44 @@ async fn detail(
             .collect::<Vec<_>>()
     );
     Ok(Json(body))
+}
+
+/// The department a dispatcher would send this event to: the administrator's routing rule for
+/// its township, else its county; else the department of the category's kind serving its
+/// township, else its county. A suggestion shown with the event; the dispatcher decides.
+async fn routed_department(state: &AppState, e: &EventRow) -> ApiResult<Option<Value>> {
+    let config = state.config.get();
+    let describe =
+        |d: wangge_store::DepartmentRow| json!({"id": d.id, "name": d.name, "kind": d.kind});
+    if let Some(id) = config.settings.route(&e.category_code, &e.grid_code)
+        && let Ok(id) = id.parse::<Uuid>()
+        && let Some(d) = state.store.department(id).await?
+    {
+        return Ok(Some(describe(d)));
+    }
+    let Some(category) = config.category(&e.category_code) else {
+        return Ok(None);
+    };
+    let places = [
+        wangge_domain::workflow::region_of(
+            &e.grid_code,
+            wangge_domain::workflow::HolderLevel::Township,
+        ),
+        wangge_domain::workflow::region_of(
+            &e.grid_code,
+            wangge_domain::workflow::HolderLevel::County,
+        ),
+    ];
+    for place in places {
+        let serving = state.store.departments_serving(&[place]).await?;
+        if let Some(d) = serving
+            .into_iter()
+            .find(|d| d.kind == category.department.as_str())
+        {
+            return Ok(Some(describe(d)));
+        }
+    }
+    Ok(None)
 }
 
 /// 报到: for the latest whistle, each summoned department's check-in time, and whether it was late
@@ -646,7 +685,7 @@ async fn make_move(
         }
     }
     if let Move::Reclassify { category } = &mv
-        && wangge_domain::catalog::find(&state.catalogue, category).is_none()
+        && state.config.get().category(category).is_none()
     {
         return Err(ApiError::bad_request(
             "event.unknown_category",
@@ -684,8 +723,10 @@ async fn make_move(
             .join(" ")
     );
     // Deadlines: a new step starts its clock; suspension stops it; an approved extension moves it.
-    let category = wangge_domain::catalog::find(&state.catalogue, &next.category_code)
-        .unwrap_or_else(|| state.catalogue[0].clone());
+    let config = state.config.get();
+    let category = config
+        .category(&next.category_code)
+        .unwrap_or_else(|| config.catalogue[0].clone());
     let urgency: Urgency = parse_wire(&next.urgency).unwrap_or(Urgency::Normal);
     match &mv {
         Move::Suspend { .. } => next.suspended_at = Some(t),
@@ -703,14 +744,18 @@ async fn make_move(
                     (e.extension_minutes, e.step_due_at, e.step_started_at)
             {
                 next.step_due_at = Some(due + Duration::minutes(m));
-                next.yellow_at = Some(yellow_at(started, due + Duration::minutes(m), YELLOW_SHARE));
+                next.yellow_at = Some(yellow_at(
+                    started,
+                    due + Duration::minutes(m),
+                    state.yellow_share(),
+                ));
                 next.light_notified = "green".into();
             }
             next.extension_minutes = None;
         }
         Move::Reclassify { category } => {
-            if let Some(c) = wangge_domain::catalog::find(&state.catalogue, category) {
-                next.category_code = c.code.into();
+            if let Some(c) = config.category(category) {
+                next.category_code = c.code.clone();
                 next.domain = wire(&c.domain);
             }
         }
@@ -721,12 +766,12 @@ async fn make_move(
         StepChange::Start { step, limit } => {
             let limit =
                 limit.unwrap_or_else(|| category.limit(step, urgency, is_rural(&e.grid_code)));
-            let due = state.calendar.get().due(t, limit);
+            let due = state.due(&next.grid_code, t, limit);
             next.step = Some(wire(&step));
             next.step_started_at = Some(t);
             next.step_due_at = Some(due.at);
             next.step_due_provisional = i64::from(due.provisional);
-            next.yellow_at = Some(yellow_at(t, due.at, YELLOW_SHARE));
+            next.yellow_at = Some(yellow_at(t, due.at, state.yellow_share()));
             next.light_notified = "green".into();
         }
         StepChange::Stop => {

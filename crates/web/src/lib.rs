@@ -17,6 +17,7 @@ mod params;
 mod people;
 mod regions;
 mod session;
+mod settings;
 mod state;
 
 pub use admin::resolve_scope;
@@ -43,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .merge(people::router())
         .merge(calendar::router())
         .merge(events::router())
+        .merge(settings::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());

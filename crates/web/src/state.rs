@@ -11,6 +11,7 @@ use std::time::Duration;
 use wangge_domain::atlas::Atlas;
 use wangge_domain::calendar::{Calendar, OfficeHours, shipped_schedules};
 use wangge_domain::catalog::{Category, default_catalogue};
+use wangge_domain::settings::Settings;
 use wangge_security::crypto::KeyRing;
 use wangge_store::{Store, StoreError, Writer};
 
@@ -27,8 +28,8 @@ pub struct AppState {
     pub webhook: Option<Arc<crate::notify::Webhook>>,
     /// Where event photos are stored (content-addressed).
     pub files: Arc<std::path::PathBuf>,
-    /// The category catalogue (the shipped defaults for now).
-    pub catalogue: Arc<Vec<Category>>,
+    /// The administrator's settings and the catalogue they make of the shipped one.
+    pub config: Arc<Cached<Configured>>,
     pub auth: Arc<AuthSettings>,
     /// API tokens verified in the last few seconds.
     pub tokens: Arc<crate::auth::TokenCache>,
@@ -124,7 +125,64 @@ fn load_calendar(store: Store) -> Loaded<Calendar> {
     })
 }
 
+/// The settings in force, with what they derive.
+pub struct Configured {
+    pub settings: Settings,
+    pub catalogue: Vec<Category>,
+}
+
+impl Configured {
+    pub fn new(settings: Settings) -> Configured {
+        Configured {
+            catalogue: settings.catalogue(&default_catalogue()),
+            settings,
+        }
+    }
+
+    pub fn category(&self, code: &str) -> Option<Category> {
+        wangge_domain::catalog::find(&self.catalogue, code)
+    }
+}
+
+/// Reads the stored settings. A document that no longer reads (written by a newer release, say)
+/// falls back to the defaults with an error in the log rather than stopping intake.
+fn load_config(store: Store) -> Loaded<Configured> {
+    Box::pin(async move {
+        let (revision, body) = store.settings().await?;
+        let settings = match body.map(|b| serde_json::from_str::<Settings>(&b)) {
+            None => Settings::default(),
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "stored settings unreadable; using the defaults");
+                Settings::default()
+            }
+        };
+        Ok((revision, Configured::new(settings)))
+    })
+}
+
 impl AppState {
+    /// When a step starting at `from` falls due for an event in `grid_code`, on its county's
+    /// office hours.
+    pub fn due(
+        &self,
+        grid_code: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        limit: wangge_domain::calendar::Limit,
+    ) -> wangge_domain::calendar::Due {
+        let county = format!("{}000000", &grid_code[..6.min(grid_code.len())]);
+        let calendar = self.calendar.get();
+        match self.config.get().settings.office_hours_of(&county) {
+            Some(hours) => calendar.due_in(&hours, from, limit),
+            None => calendar.due(from, limit),
+        }
+    }
+
+    /// The share of a step's time below which its light turns yellow.
+    pub fn yellow_share(&self) -> f64 {
+        self.config.get().settings.yellow_share
+    }
+
     pub async fn new(
         store: Store,
         auth: AuthSettings,
@@ -142,12 +200,18 @@ impl AppState {
             load_calendar,
         );
         calendar.reload(&store).await?;
+        let config = Cached::new(
+            Configured::new(Settings::default()),
+            "settings_revision",
+            load_config,
+        );
+        config.reload(&store).await?;
         Ok(AppState {
             writer: Writer::start(store.clone()),
             store,
             atlas: Arc::new(atlas),
             calendar: Arc::new(calendar),
-            catalogue: Arc::new(default_catalogue()),
+            config: Arc::new(config),
             files: Arc::new(std::env::temp_dir().join("wangge-attachments")),
             webhook: None,
             auth: Arc::new(auth),
@@ -181,6 +245,11 @@ impl AppState {
                     }
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "atlas refresh failed"),
+                }
+                match state.config.refresh(&state.store).await {
+                    Ok(true) => tracing::info!("settings reloaded"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "settings refresh failed"),
                 }
                 match state.calendar.refresh(&state.store).await {
                     Ok(true) => tracing::info!("working calendar reloaded"),

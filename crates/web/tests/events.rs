@@ -819,11 +819,147 @@ async fn webhook_notices(backend: TestBackend) {
     w.finish().await;
 }
 
+/// The administrator's settings change the loop: catalogue, routing, office hours, yellow share
+/// and who hears about what — and a bad document changes nothing.
+async fn settings_change_the_loop(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let c = cast(&w).await;
+    let sys = w.token("sys", "system_admin", "640200000000").await;
+    let put = |body: Value| {
+        let w = &w;
+        let sys = sys.clone();
+        async move {
+            w.send(
+                Request::put("/api/v1/settings")
+                    .header("authorization", format!("Bearer {sys}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let shipped = w.get("/api/v1/settings", &sys).await;
+    assert_eq!(shipped.status, StatusCode::OK, "{}", shipped.body);
+    assert_eq!(shipped.body["yellow_share"], 0.2);
+    // Only the system administrator configures.
+    w.get("/api/v1/settings", &c.street)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+    // A bad document: every problem with its place, nothing stored.
+    let township = format!("{}000", &c.point_community[..9]);
+    let r = put(json!({
+        "yellow_share": 2,
+        "categories": [{"code": "0401", "accept": {"unit": "minutes", "value": 0}}],
+        "routing": [{"category": "0401", "region": township, "department": "no-such"}]
+    }))
+    .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "settings.invalid");
+    let paths: Vec<&str> = r.body["error"]["details"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "yellow_share",
+            "categories[0].accept",
+            "routing[0].department"
+        ]
+    );
+    put(json!({"yellow_shares": 0.3}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "settings.invalid");
+    assert_eq!(w.get("/api/v1/settings", &sys).await.body, shipped.body);
+    // A good one is in force at once.
+    let county = format!("{}000000", &c.point_community[..6]);
+    let r = put(json!({
+        "yellow_share": 0.5,
+        "office_hours": {county.clone(): "08:00-12:00,14:00-17:00"},
+        "categories": [{"code": "0401", "name": "暴露垃圾（含建筑垃圾）", "accept": {"unit": "minutes", "value": 45}}],
+        "routing": [{"category": "0401", "region": township, "department": c.bureau_id}],
+        "notifications": [{"on": "yellow", "to": "level_above", "channels": ["log"]}]
+    }))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cats = w.get("/api/v1/categories", &c.street).await;
+    let rubbish = cats.body["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "0401")
+        .unwrap()
+        .clone();
+    assert_eq!(rubbish["name"], "暴露垃圾（含建筑垃圾）");
+    assert_eq!(
+        rubbish["limits"]["accept"],
+        json!({"unit": "minutes", "value": 45})
+    );
+    // The county's own office hours: 3 working days from Tuesday 2025-09-30 end on the 调休
+    // Saturday at its close, 17:00, not 18:00.
+    let due = w
+        .get(
+            &format!("/api/v1/calendar/due?from=2025-09-30T10:00:00%2B08:00&working_days=3&county={county}"),
+            &c.street,
+        )
+        .await;
+    assert_eq!(due.body["due"], "2025-10-11T17:00:00+08:00", "{}", due.body);
+    w.get(
+        "/api/v1/calendar/due?from=2025-09-30T10:00:00%2B08:00&working_days=3&county=64",
+        &c.street,
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "calendar.bad_county");
+    // A report gets the new limit and is routed by the township's rule.
+    let r = post(
+        &w,
+        "/api/v1/events",
+        &c.grid_worker,
+        json!({"category": "0401", "lon": c.point.0, "lat": c.point.1, "description": "建筑垃圾"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let parse = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let started = parse(&r.body["deadlines"][0]["started_at"]);
+    let due = parse(&r.body["deadlines"][0]["due_at"]);
+    assert_eq!(due - started, chrono::Duration::minutes(45));
+    let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
+    assert_eq!(d.body["routed_department"]["id"], c.bureau_id.as_str());
+    // Yellow at half the time left, told to the level above only.
+    let scan = |at| wangge_web::deadlines::scan(&w.state, at);
+    let early = scan(started + chrono::Duration::minutes(20)).await.unwrap();
+    assert_eq!(early.yellow, 0, "more than half the time left");
+    let half = scan(started + chrono::Duration::minutes(25)).await.unwrap();
+    assert_eq!(half.yellow, 1);
+    let notes =
+        w.db.store
+            .notifications_for_event(id.parse().unwrap())
+            .await
+            .unwrap();
+    assert_eq!(
+        notes,
+        vec![(format!("region:{township}"), "yellow".to_string())]
+    );
+    // The change is audited with what it was before.
+    let aud = w.token("aud", "audit_admin", "640200000000").await;
+    let a = w.get("/api/v1/audit?action=settings.replace", &aud).await;
+    assert_eq!(a.body["records"].as_array().unwrap().len(), 1, "{}", a.body);
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     the_story,
     fifty_concurrent_accepts_one_wins,
     bad_input_is_refused_and_changes_nothing,
     overdue_events_escalate_by_themselves,
     photos,
-    webhook_notices
+    webhook_notices,
+    settings_change_the_loop
 );

@@ -167,6 +167,16 @@ const ROUTES: &[(&str, &str, Guard)] = &[
         Guard::Admin(Permission::ManageSecurity),
     ),
     ("GET", "/api/v1/audit", Guard::Admin(Permission::ReadAudit)),
+    (
+        "GET",
+        "/api/v1/settings",
+        Guard::Admin(Permission::Configure),
+    ),
+    (
+        "PUT",
+        "/api/v1/settings",
+        Guard::Admin(Permission::Configure),
+    ),
 ];
 
 /// New routes join the matrix by construction: any `.route("…")` in the source that this table

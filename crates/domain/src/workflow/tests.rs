@@ -540,3 +540,16 @@ fn overdue_work_goes_up_the_tree() {
     );
     assert_eq!(region_of(g, HolderLevel::City), "640200000000");
 }
+
+/// Who the shipped notification rules tell, and whether the event moves up: the behaviour the
+/// rules must keep by default.
+fn on_light(f: &Flow, grid_code: &str, red: bool) -> (Vec<Recipient>, bool) {
+    use crate::settings::{Settings, Trigger};
+    let on = if red { Trigger::Red } else { Trigger::Yellow };
+    let to = Settings::default()
+        .recipients(f, grid_code, on)
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
+    (to, red && escalates_when_overdue(f))
+}
