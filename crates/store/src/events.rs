@@ -349,22 +349,48 @@ impl crate::Store {
     }
 
     /// Open, running steps whose light changed since it was last announced: turned yellow, or
-    /// overdue. Two index ranges, never a scan of every open event.
+    /// overdue (oldest first, at most `limit` of each kind). Three index ranges, each read in
+    /// index order, never a scan of every open event. Written as three ordered, limited parts on
+    /// purpose: as one `OR`, PostgreSQL's generic plan for the prepared statement (used after a
+    /// few runs) guesses a third of the table matches and reads all of it — 0.3 s at a million
+    /// open events instead of 5 ms.
     pub async fn events_turning(
         &self,
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
-        Ok(on_db!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{EVENT_COLUMNS} WHERE suspended_at IS NULL AND ((light_notified = 'green' AND yellow_at <= $1) \
-             OR (light_notified IN ('green', 'yellow') AND step_due_at < $1)) LIMIT $2"
-        )))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(p)
-        .await
-        })?)
+        let columns = EVENT_COLUMNS
+            .strip_prefix("SELECT ")
+            .and_then(|c| c.strip_suffix(" FROM events"))
+            .unwrap_or("*");
+        let part = |condition: &str, order: &str| {
+            format!(
+                "SELECT * FROM (SELECT {columns} FROM events WHERE {condition} AND suspended_at IS NULL \
+                 ORDER BY {order} LIMIT $2) t_{order}"
+            )
+        };
+        let sql = [
+            part("light_notified = 'green' AND yellow_at <= $1", "yellow_at"),
+            part(
+                "light_notified = 'green' AND step_due_at < $1",
+                "step_due_at",
+            ),
+            part(
+                "light_notified = 'yellow' AND step_due_at < $1",
+                "step_due_at",
+            ),
+        ]
+        .join(" UNION ALL ");
+        let rows: Vec<EventRow> = on_db!(self, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(p)
+                .await
+        })?;
+        // A green step already overdue is found by two parts: keep it once.
+        let mut seen = std::collections::HashSet::new();
+        Ok(rows.into_iter().filter(|e| seen.insert(e.id)).collect())
     }
 
     /// Claims the announcement of a light for an event's running step: true for exactly one caller
