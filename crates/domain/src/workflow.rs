@@ -180,6 +180,65 @@ impl Move {
     }
 }
 
+impl Move {
+    /// One of each move, with placeholder contents: what the pages probe to offer only the moves
+    /// a user may make now.
+    pub fn samples() -> Vec<Move> {
+        let text = || "-".to_string();
+        vec![
+            Move::Accept,
+            Move::Reject { reason: text() },
+            Move::Merge { into: text() },
+            Move::HandleHere,
+            Move::Escalate,
+            Move::Dispatch {
+                lead: text(),
+                co: vec![],
+            },
+            Move::Whistle {
+                lead: text(),
+                others: vec![],
+                check_in_minutes: 30,
+                task: text(),
+            },
+            Move::CheckIn,
+            Move::Return { reason: text() },
+            Move::RequestExtension {
+                minutes: 60,
+                reason: text(),
+            },
+            Move::DecideExtension { approve: true },
+            Move::Suspend { reason: text() },
+            Move::Resume,
+            Move::SubmitResult { text: text() },
+            Move::Verify {
+                pass: true,
+                note: text(),
+            },
+            Move::Rate {
+                rating: Rating::Satisfied,
+                comment: text(),
+            },
+            Move::Urge { note: text() },
+            Move::Supervise { note: text() },
+            Move::Reclassify { category: text() },
+            Move::Recall,
+            Move::Reopen,
+            Move::Reassign { to: text() },
+        ]
+    }
+}
+
+/// The moves an actor may make on an event in its present state: the rules allow the move itself
+/// (its contents are checked when it is made).
+pub fn open_moves(f: &Flow, a: &Actor) -> Vec<&'static str> {
+    Move::samples()
+        .iter()
+        .filter(|m| matches!(apply(f, a, m), Ok(_) | Err(MoveError::Invalid(_))))
+        .map(Move::name)
+        .collect()
+}
+
 /// Who makes a move, as far as the rules care. Scope (whether the actor sees the event at all) is
 /// checked before: an event out of scope is not found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,7 @@ mod events;
 mod home;
 mod locate;
 pub mod notify;
+mod pages;
 mod params;
 mod people;
 mod regions;
@@ -45,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(events::router())
         .merge(settings::router())
+        .merge(pages::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());

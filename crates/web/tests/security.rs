@@ -104,11 +104,17 @@ enum Guard {
     Scoped,
     /// One administrator duty.
     Admin(Permission),
+    /// A web page for a signed-in user: anyone else is sent to the login page.
+    Page,
 }
 
 const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/healthz", Guard::Public),
-    ("GET", "/", Guard::Public),
+    ("GET", "/", Guard::Page),
+    ("GET", "/login", Guard::Public),
+    ("GET", "/assets/{*path}", Guard::Public),
+    ("GET", "/desk", Guard::Page),
+    ("GET", "/events/{id}", Guard::Page),
     ("POST", "/api/v1/auth/login", Guard::Public),
     ("POST", "/api/v1/auth/logout", Guard::Own),
     ("POST", "/api/v1/auth/second-factor", Guard::Own),
@@ -215,6 +221,7 @@ async fn anonymous_requests_are_refused(backend: TestBackend) {
         let r = w.send(req).await;
         match guard {
             Guard::Public => assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}"),
+            Guard::Page => assert_eq!(r.status, StatusCode::SEE_OTHER, "{method} {path}"),
             _ => r.assert_error(StatusCode::UNAUTHORIZED, "auth.required"),
         }
     }

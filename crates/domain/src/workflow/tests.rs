@@ -553,3 +553,26 @@ fn on_light(f: &Flow, grid_code: &str, red: bool) -> (Vec<Recipient>, bool) {
         .collect();
     (to, red && escalates_when_overdue(f))
 }
+
+#[test]
+fn open_moves_are_what_apply_allows() {
+    let reported = Flow::reported();
+    let community = actor(Role::CommunityStaff);
+    let open = open_moves(&reported, &community);
+    assert!(
+        open.contains(&"accept") && open.contains(&"reject"),
+        "{open:?}"
+    );
+    assert!(
+        !open.contains(&"check_in") && !open.contains(&"rate"),
+        "{open:?}"
+    );
+    // Every sample is named once, and every offered move is accepted by apply with real contents
+    // or refused only for its contents.
+    let names: Vec<_> = Move::samples().iter().map(Move::name).collect();
+    let unique: std::collections::BTreeSet<_> = names.iter().collect();
+    assert_eq!(names.len(), unique.len());
+    assert_eq!(names.len(), 22);
+    let grid_worker = actor(Role::GridWorker);
+    assert!(!open_moves(&reported, &grid_worker).contains(&"accept"));
+}

@@ -111,6 +111,7 @@ impl World {
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = res.status();
+        let headers = res.headers().clone();
         let cookie = res
             .headers()
             .get("set-cookie")
@@ -123,6 +124,7 @@ impl World {
             status,
             body,
             cookie,
+            headers,
         }
     }
 
@@ -203,6 +205,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
     pub cookie: Option<String>,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Reply {

@@ -1,0 +1,98 @@
+// Wangge pages: the little behaviour the server-rendered pages need, with no inline scripts (the
+// Content-Security-Policy forbids them). Forms speak to the same JSON API as every other client.
+(function () {
+  "use strict";
+  const csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await res.json(); } catch (_) { data = null; }
+    return { ok: res.ok, status: res.status, data };
+  }
+
+  function message(r) {
+    return (r.data && r.data.error && r.data.error.message) || ("请求失败（" + r.status + "）");
+  }
+
+  function fields(form) {
+    const out = {};
+    for (const el of form.elements) {
+      if (!el.name) continue;
+      const type = el.dataset.type;
+      if (type === "list") out[el.name] = Array.from(el.selectedOptions).map((o) => o.value);
+      else if (type === "number") out[el.name] = Number(el.value);
+      else if (type === "bool") out[el.name] = el.value === "true";
+      else out[el.name] = el.value;
+    }
+    return out;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const login = document.getElementById("login-form");
+    const second = document.getElementById("second-factor-form");
+    const loginError = document.getElementById("login-error");
+    if (login) {
+      login.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        loginError.textContent = "";
+        const r = await api("POST", "/api/v1/auth/login", fields(login));
+        if (!r.ok) { loginError.textContent = message(r); return; }
+        const meta = document.querySelector('meta[name="csrf-token"]');
+        if (meta) meta.content = r.data.csrf_token;
+        if (r.data.second_factor === "none") { window.location.assign("/"); return; }
+        if (r.data.second_factor === "enroll") {
+          loginError.textContent = "该角色需要动态口令，请先通过接口绑定（/api/v1/auth/second-factor/enroll）。";
+          return;
+        }
+        login.hidden = true;
+        second.hidden = false;
+      });
+    }
+    if (second) {
+      second.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const r = await api("POST", "/api/v1/auth/second-factor", fields(second));
+        if (!r.ok) { loginError.textContent = message(r); return; }
+        window.location.assign("/");
+      });
+    }
+    const logout = document.getElementById("logout");
+    if (logout) {
+      logout.addEventListener("click", async () => {
+        await api("POST", "/api/v1/auth/logout");
+        window.location.assign("/login");
+      });
+    }
+    for (const form of document.querySelectorAll("form.move")) {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const body = Object.assign(fields(form), {
+          move: form.dataset.move,
+          version: Number(form.dataset.version),
+        });
+        const r = await api("POST", "/api/v1/events/" + form.dataset.event + "/moves", body);
+        if (!r.ok) { document.getElementById("move-error").textContent = message(r); return; }
+        window.location.reload();
+      });
+    }
+    const map = document.getElementById("map");
+    if (map && window.L) {
+      const at = [Number(map.dataset.lat), Number(map.dataset.lon)];
+      const m = window.L.map(map, { attributionControl: false }).setView(at, 16);
+      window.L.circleMarker(at, { radius: 8 }).addTo(m);
+      // No tiles on an intranet by default: the grid's own outline is the map.
+      if (map.dataset.grid) {
+        fetch("/api/v1/grids/" + map.dataset.grid, { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
+          .then((g) => { if (g) window.L.geoJSON(g, { style: { weight: 2, fillOpacity: 0.08 } }).addTo(m); })
+          .catch(() => {});
+      }
+    }
+  });
+})();

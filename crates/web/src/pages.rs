@@ -1,0 +1,662 @@
+//! The web pages: server-rendered HTML (askama templates under `templates/`) for people at a desk
+//! or on a phone, and the static files they need, embedded in the binary (`assets/`, with the
+//! vendored libraries listed in `assets/vendor/VENDOR.md`) so the product works on an intranet
+//! with no internet. Pages read through the same store calls, with the same `Visibility`, as the
+//! API; their forms post to the JSON API from `assets/app.js`, so there is one path for every
+//! change. Every page is sent with a strict Content-Security-Policy: no inline scripts or styles.
+
+use crate::auth::{Caller, Via, now};
+use crate::events::{department_of, load, parse_flow};
+use crate::{ApiError, AppState};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+use std::collections::HashMap;
+use wangge_domain::access::{Node, Role, Scope};
+use wangge_domain::calendar::{beijing, light};
+use wangge_domain::workflow::{Actor, State as EventState, Urgency, open_moves};
+use wangge_domain::{parse_wire, wire};
+use wangge_store::EventQuery;
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page))
+        .route("/desk", get(desk))
+        .route("/events/{id}", get(event_page))
+        .route("/assets/{*path}", get(asset))
+}
+
+/// No inline scripts or styles, nothing from elsewhere; map tiles, when configured, will be the
+/// one addition.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+fn page(html: String) -> Response {
+    let mut res = Html(html).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => page(html),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
+        }
+    }
+}
+
+/// A page's caller, or the way to the login page.
+fn signed_in(caller: Result<Caller, ApiError>) -> Result<Caller, Box<Response>> {
+    caller.map_err(|e| {
+        Box::new(if e.status == StatusCode::UNAUTHORIZED {
+            Redirect::to("/login").into_response()
+        } else {
+            e.into_response()
+        })
+    })
+}
+
+/// The session's CSRF token, for the page's forms.
+async fn csrf_of(state: &AppState, caller: &Caller) -> String {
+    match &caller.via {
+        Via::Session { id_hash } => state
+            .store
+            .session_with_account(id_hash)
+            .await
+            .ok()
+            .flatten()
+            .map(|s| s.csrf_token)
+            .unwrap_or_default(),
+        Via::Token { .. } => String::new(),
+    }
+}
+
+async fn asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Response {
+    let Some(file) = Assets::get(&path) else {
+        return (StatusCode::NOT_FOUND, "没有这个文件").into_response();
+    };
+    let etag = format!(
+        "\"{}\"",
+        file.metadata
+            .sha256_hash()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mime = match path.rsplit('.').next().unwrap_or("") {
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    };
+    let mut res = file.data.into_owned().into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+async fn home(caller: Result<Caller, ApiError>) -> Response {
+    match signed_in(caller) {
+        Ok(_) => Redirect::to("/desk").into_response(),
+        Err(to_login) => *to_login,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    csrf: String,
+    user: String,
+    role: String,
+}
+
+async fn login_page() -> Response {
+    render(&Login {
+        csrf: String::new(),
+        user: String::new(),
+        role: String::new(),
+    })
+}
+
+fn urgency_zh(u: &str) -> &'static str {
+    match parse_wire::<Urgency>(u) {
+        Some(Urgency::Urgent) => "紧急",
+        Some(Urgency::VeryUrgent) => "特急",
+        _ => "一般",
+    }
+}
+
+fn light_zh(l: &str) -> &'static str {
+    match l {
+        "red" => "红灯（超时）",
+        "yellow" => "黄灯（临期）",
+        "green" => "绿灯",
+        _ => "—",
+    }
+}
+
+fn state_zh(s: &str) -> &'static str {
+    parse_wire::<EventState>(s).map_or("—", EventState::label_zh)
+}
+
+fn local(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| {
+        t.with_timezone(&beijing())
+            .format("%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_else(|| "—".into())
+}
+
+fn light_of(state: &AppState, e: &wangge_store::EventRow) -> String {
+    match (e.step_started_at, e.step_due_at) {
+        (Some(s), Some(d)) => wire(&light(
+            e.suspended_at.unwrap_or_else(now),
+            s,
+            d,
+            state.yellow_share(),
+        )),
+        _ => String::new(),
+    }
+}
+
+struct Row {
+    id: String,
+    code: String,
+    category: String,
+    urgency: &'static str,
+    state: &'static str,
+    description: String,
+    due: String,
+    light: String,
+    light_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct Desk {
+    csrf: String,
+    user: String,
+    role: String,
+    states: Vec<(String, &'static str)>,
+    state: String,
+    light: String,
+    text: String,
+    rows: Vec<Row>,
+    page: i64,
+    has_next: bool,
+    prev_link: String,
+    next_link: String,
+}
+
+const PER_PAGE: i64 = 50;
+
+/// The queue of work in the caller's sight: open work first, red before yellow before green,
+/// the most urgent first within a light; filters and paging in the address.
+async fn desk(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let vis = match caller.visibility() {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let (state_filter, light_filter, text) = (get("state"), get("light"), get("text"));
+    let page: i64 = q
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let query = EventQuery {
+        state: Some(state_filter.clone()).filter(|s| parse_wire::<EventState>(s).is_some()),
+        text: Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        overdue_at: (light_filter == "red").then(now),
+        limit: PER_PAGE + 1,
+        offset: (page - 1) * PER_PAGE,
+        ..EventQuery::default()
+    };
+    let mut events = match state
+        .store
+        .events(&vis, department_of(&caller).as_deref(), &query)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let has_next = events.len() as i64 > PER_PAGE;
+    events.truncate(PER_PAGE as usize);
+    let config = state.config.get();
+    let rank = |l: &str| match l {
+        "red" => 0,
+        "yellow" => 1,
+        "green" => 2,
+        _ => 3,
+    };
+    let urgency_rank = |u: &str| match u {
+        "very_urgent" => 0,
+        "urgent" => 1,
+        _ => 2,
+    };
+    let mut rows: Vec<(u8, u8, Row)> = events
+        .iter()
+        .map(|e| {
+            let l = light_of(&state, e);
+            (
+                rank(&l),
+                urgency_rank(&e.urgency),
+                Row {
+                    id: e.id.to_string(),
+                    code: e.code.clone(),
+                    category: config
+                        .category(&e.category_code)
+                        .map_or(e.category_code.clone(), |c| c.name),
+                    urgency: urgency_zh(&e.urgency),
+                    state: state_zh(&e.state),
+                    description: e.description.chars().take(60).collect(),
+                    due: local(e.step_due_at),
+                    light_label: light_zh(&l),
+                    light: l,
+                },
+            )
+        })
+        .filter(|(_, _, r)| light_filter.is_empty() || r.light == light_filter)
+        .collect();
+    rows.sort_by_key(|(l, u, _)| (*l, *u));
+    let link = |p: i64| {
+        format!(
+            "/desk?state={}&light={}&text={}&page={p}",
+            encode(&state_filter),
+            encode(&light_filter),
+            encode(&text)
+        )
+    };
+    render(&Desk {
+        csrf: csrf_of(&state, &caller).await,
+        user: caller.account.display_name.clone(),
+        role: caller.role.label_zh().into(),
+        states: [
+            EventState::Reported,
+            EventState::Accepted,
+            EventState::Dispatched,
+            EventState::Handling,
+            EventState::Handled,
+            EventState::Closed,
+        ]
+        .iter()
+        .map(|s| (wire(s), s.label_zh()))
+        .collect(),
+        state: state_filter.clone(),
+        light: light_filter.clone(),
+        text: text.clone(),
+        rows: rows.into_iter().map(|(_, _, r)| r).collect(),
+        page,
+        has_next,
+        prev_link: link(page - 1),
+        next_link: link(page + 1),
+    })
+}
+
+/// Percent-encodes a query value (the filters echo what the user typed).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    /// text, line, number, bool, choice or many.
+    kind: &'static str,
+    default: &'static str,
+    options: Vec<(String, String)>,
+}
+
+struct MoveForm {
+    name: &'static str,
+    label: &'static str,
+    fields: Vec<Field>,
+}
+
+struct HistoryLine {
+    at: String,
+    label: &'static str,
+    actor: String,
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    csrf: String,
+    user: String,
+    role: String,
+    id: String,
+    code: String,
+    version: i64,
+    state: &'static str,
+    state_wire: String,
+    suspended: bool,
+    category: String,
+    urgency: &'static str,
+    grid: String,
+    address: String,
+    description: String,
+    step: String,
+    light: String,
+    due: String,
+    routed: String,
+    lon: f64,
+    lat: f64,
+    moves: Vec<MoveForm>,
+    history: Vec<HistoryLine>,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFound {
+    csrf: String,
+    user: String,
+    role: String,
+    message: &'static str,
+}
+
+fn move_label(name: &str) -> &'static str {
+    match name {
+        "report" => "上报",
+        "accept" => "受理",
+        "reject" => "不予受理",
+        "merge" => "合并",
+        "handle_here" => "网格内自行处置",
+        "escalate" => "上报上级",
+        "dispatch" => "派遣",
+        "whistle" => "吹哨",
+        "check_in" => "签收报到",
+        "return" => "退回",
+        "request_extension" => "申请延期",
+        "decide_extension" => "审批延期",
+        "suspend" => "挂起",
+        "resume" => "恢复",
+        "submit_result" => "提交处置结果",
+        "verify" => "核查",
+        "rate" => "评价",
+        "urge" => "催办",
+        "supervise" => "督办",
+        "reclassify" => "改类",
+        "recall" => "撤回派遣",
+        "reopen" => "重新办理",
+        "reassign" => "转交",
+        _ => "操作",
+    }
+}
+
+fn field(name: &'static str, label: &'static str, kind: &'static str) -> Field {
+    Field {
+        name,
+        label,
+        kind,
+        default: "",
+        options: Vec::new(),
+    }
+}
+
+/// The form of each move: what it carries, in the shape the API takes.
+fn form_of(
+    name: &'static str,
+    departments: &[(String, String)],
+    categories: &[(String, String)],
+) -> MoveForm {
+    let many = |n, l| Field {
+        options: departments.to_vec(),
+        ..field(n, l, "many")
+    };
+    let one = |n, l, options: &[(String, String)]| Field {
+        options: options.to_vec(),
+        ..field(n, l, "choice")
+    };
+    let fields = match name {
+        "reject" | "return" | "suspend" => vec![field("reason", "理由", "text")],
+        "merge" => vec![field("into", "并入事件（编号 ID）", "line")],
+        "dispatch" => vec![
+            one("lead", "主办部门", departments),
+            many("co", "协办部门（可多选）"),
+        ],
+        "whistle" => vec![
+            one("lead", "牵头部门", departments),
+            many("others", "其他报到部门（可多选）"),
+            Field {
+                default: "30",
+                ..field("check_in_minutes", "报到时限（分钟）", "number")
+            },
+            field("task", "任务", "text"),
+        ],
+        "request_extension" => vec![
+            Field {
+                default: "480",
+                ..field("minutes", "延期（分钟）", "number")
+            },
+            field("reason", "理由", "text"),
+        ],
+        "decide_extension" => vec![field("approve", "同意延期", "bool")],
+        "submit_result" => vec![field("text", "处置结果", "text")],
+        "verify" => vec![
+            field("pass", "核查通过", "bool"),
+            field("note", "核查意见", "text"),
+        ],
+        "rate" => vec![
+            one(
+                "rating",
+                "评价",
+                &[
+                    ("satisfied".into(), "满意".into()),
+                    ("basically_satisfied".into(), "基本满意".into()),
+                    ("dissatisfied".into(), "不满意".into()),
+                ],
+            ),
+            field("comment", "意见", "text"),
+        ],
+        "urge" | "supervise" => vec![field("note", "说明", "text")],
+        "reclassify" => vec![one("category", "新类别", categories)],
+        "reassign" => vec![field("to", "转交给（用户名）", "line")],
+        _ => Vec::new(),
+    };
+    MoveForm {
+        name,
+        label: move_label(name),
+        fields,
+    }
+}
+
+async fn event_page(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let csrf = csrf_of(&state, &caller).await;
+    let (user, role) = (
+        caller.account.display_name.clone(),
+        caller.role.label_zh().to_string(),
+    );
+    let e = match load(&state, &caller, &id).await {
+        Ok((e, _)) => e,
+        Err(err) if err.status == StatusCode::NOT_FOUND => {
+            let mut res = render(&NotFound {
+                csrf,
+                user,
+                role,
+                message: "事件不存在，或不在您的管辖范围内。",
+            });
+            *res.status_mut() = StatusCode::NOT_FOUND;
+            return res;
+        }
+        Err(err) => return err.into_response(),
+    };
+    let history = match state.store.event_history(&e).await {
+        Ok(h) => h,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let config = state.config.get();
+    let flow = parse_flow(&e.flow).ok();
+    let actor = Actor {
+        role: caller.role,
+        department: department_of(&caller),
+        is_reporter: e.reporter_account == Some(caller.account.id),
+        is_event_grid_worker: caller.role == Role::GridWorker
+            && matches!(&caller.scope, Scope::Place(Node::Grid(g)) if g.as_str() == e.grid_code),
+    };
+    let names = flow
+        .as_ref()
+        .map(|f| open_moves(f, &actor))
+        .unwrap_or_default();
+    let places = [
+        format!("{}000", &e.grid_code[..9]),
+        format!("{}000000", &e.grid_code[..6]),
+    ];
+    let departments: Vec<(String, String)> = state
+        .store
+        .departments_serving(&places)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.id.to_string(), d.name))
+        .collect();
+    let categories: Vec<(String, String)> = config
+        .catalogue
+        .iter()
+        .map(|c| (c.code.clone(), format!("{} {}", c.code, c.name)))
+        .collect();
+    let routed = config
+        .settings
+        .route(&e.category_code, &e.grid_code)
+        .and_then(|id| departments.iter().find(|(d, _)| d == id))
+        .map(|(_, n)| n.clone())
+        .or_else(|| {
+            config.category(&e.category_code).and_then(|c| {
+                departments
+                    .iter()
+                    .find(|(_, n)| n.contains(c.department.label_zh()))
+                    .map(|(_, n)| n.clone())
+            })
+        })
+        .unwrap_or_else(|| "—".into());
+    let light = light_of(&state, &e);
+    render(&EventPage {
+        csrf,
+        user,
+        role,
+        id: e.id.to_string(),
+        code: e.code.clone(),
+        version: e.version,
+        state: state_zh(&e.state),
+        state_wire: e.state.clone(),
+        suspended: e.suspended_at.is_some(),
+        category: config
+            .category(&e.category_code)
+            .map_or(e.category_code.clone(), |c| {
+                format!("{} {}", c.code, c.name)
+            }),
+        urgency: urgency_zh(&e.urgency),
+        grid: e.grid_code.clone(),
+        address: e.address.clone().unwrap_or_else(|| "—".into()),
+        description: e.description.clone(),
+        step: e
+            .step
+            .as_deref()
+            .map(|s| match s {
+                "accept" => "受理派遣",
+                "check_in" => "签收报到",
+                "handle" => "处置",
+                "verify" => "核查",
+                _ => "—",
+            })
+            .unwrap_or("—")
+            .to_string(),
+        due: local(e.step_due_at),
+        light,
+        routed,
+        lon: e.lon,
+        lat: e.lat,
+        moves: names
+            .into_iter()
+            .map(|n| form_of(n, &departments, &categories))
+            .collect(),
+        history: history
+            .iter()
+            .map(|h| {
+                let body: serde_json::Value =
+                    serde_json::from_str(&h.body).unwrap_or(serde_json::Value::Null);
+                let note = ["reason", "note", "text", "comment", "task"]
+                    .iter()
+                    .find_map(|k| body[k].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                HistoryLine {
+                    at: h
+                        .at
+                        .with_timezone(&beijing())
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                    label: move_label(&h.move_name),
+                    actor: h.actor.clone(),
+                    note,
+                }
+            })
+            .collect(),
+    })
+}

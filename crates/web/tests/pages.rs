@@ -1,0 +1,175 @@
+//! The web pages over HTTP, on both databases: signed-in users get their queue and their events
+//! with the forms their role may use, in Chinese, under a strict Content-Security-Policy; an event
+//! outside the user's area is "not found"; the static files are served by the binary.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use geo::Centroid;
+use serde_json::{Value, json};
+use support::{PASSWORD, World};
+use wangge_domain::region::Level;
+use wangge_store::testing::TestBackend;
+
+fn html(r: &support::Reply) -> String {
+    match &r.body {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn report(w: &World, token: &str, grid_prefix: &str) -> String {
+    let g = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(grid_prefix))
+        .unwrap();
+    let c = g.shape.centroid().unwrap();
+    let r = w
+        .send(
+            Request::post("/api/v1/events")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"category": "0401", "lon": c.x(), "lat": c.y(), "description": "楼道堆放垃圾"})
+                        .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn pages_in_scope(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let communities: Vec<String> = w
+        .city
+        .regions
+        .iter()
+        .filter(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
+        .take(2)
+        .map(|r| r.code.as_str().to_string())
+        .collect();
+    let (mine, other) = (&communities[0], &communities[1]);
+    let centre = w.token("centre", "command_centre", "640202000000").await;
+    let here = report(&w, &centre, mine).await;
+    let there = report(&w, &centre, other).await;
+    w.account("cs.page", "community_staff", mine).await;
+    let login = w.login("cs.page", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let cookie = login.cookie.clone().unwrap();
+
+    // The queue: this community's event, not the other's.
+    let desk = w.with_session("GET", "/desk", &cookie, None, None).await;
+    assert_eq!(desk.status, StatusCode::OK);
+    let page = html(&desk);
+    assert!(page.contains(&format!("/events/{here}")), "{page}");
+    assert!(!page.contains(&format!("/events/{there}")));
+    assert!(page.contains("待办事件") && page.contains("lang=\"zh-CN\""));
+    let csp = desk.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(!page.contains("<script>"), "no inline scripts");
+
+    // The event: the moves community staff may make on a reported event, and no others.
+    let e = w
+        .with_session("GET", &format!("/events/{here}"), &cookie, None, None)
+        .await;
+    assert_eq!(e.status, StatusCode::OK);
+    let page = html(&e);
+    for allowed in ["accept", "reject"] {
+        assert!(
+            page.contains(&format!("data-move=\"{allowed}\"")),
+            "{allowed}"
+        );
+    }
+    for refused in ["check_in", "rate", "whistle", "submit_result"] {
+        assert!(
+            !page.contains(&format!("data-move=\"{refused}\"")),
+            "{refused}"
+        );
+    }
+    assert!(page.contains("楼道堆放垃圾") && page.contains("已上报"));
+    // Its CSRF token is on the page for the forms.
+    assert!(page.contains("name=\"csrf-token\" content=\"") && !page.contains("content=\"\">"));
+
+    // Another community's event by URL: not found, exactly like a missing one.
+    let nf = w
+        .with_session("GET", &format!("/events/{there}"), &cookie, None, None)
+        .await;
+    assert_eq!(nf.status, StatusCode::NOT_FOUND);
+    assert!(html(&nf).contains("事件不存在"));
+    let missing = w
+        .with_session("GET", "/events/not-an-id", &cookie, None, None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // Filters and paging take what the user typed without breaking the page.
+    let odd = w
+        .with_session(
+            "GET",
+            "/desk?light=red&text=%3Cscript%3E&page=0",
+            &cookie,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::OK);
+    assert!(!html(&odd).contains("<script>"), "echoed text is escaped");
+
+    // Signed out: to the login page.
+    let anon = w.get_anonymous("/desk").await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    assert_eq!(anon.headers["location"], "/login");
+    let login_page = w.get_anonymous("/login").await;
+    assert!(html(&login_page).contains("登录"));
+    w.finish().await;
+}
+
+async fn assets_are_served_by_the_binary(backend: TestBackend) {
+    let w = World::new(backend).await;
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+        ("/assets/vendor/htmx/htmx.min.js", "text/javascript"),
+        ("/assets/vendor/leaflet/leaflet.js", "text/javascript"),
+        ("/assets/vendor/leaflet/leaflet.css", "text/css"),
+    ] {
+        let r = w.get_anonymous(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(
+            r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+        // Revalidation costs nothing when the file did not change.
+        let etag = r.headers["etag"].to_str().unwrap().to_string();
+        let again = w
+            .send(
+                Request::get(path)
+                    .header("if-none-match", &etag)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+    }
+    assert_eq!(
+        w.get_anonymous("/assets/nothing.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        w.get_anonymous("/assets/../Cargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
+    w.finish().await;
+}
+
+wangge_store::both_backends!(pages_in_scope, assets_are_served_by_the_binary);
