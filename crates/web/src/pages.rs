@@ -569,13 +569,14 @@ async fn event_page(
         format!("{}000", &e.grid_code[..9]),
         format!("{}000000", &e.grid_code[..6]),
     ];
-    let departments: Vec<(String, String)> = state
+    let serving = state
         .store
         .departments_serving(&places)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| (d.id.to_string(), d.name))
+        .unwrap_or_default();
+    let departments: Vec<(String, String)> = serving
+        .iter()
+        .map(|d| (d.id.to_string(), d.name.clone()))
         .collect();
     let categories: Vec<(String, String)> = config
         .catalogue
@@ -588,12 +589,12 @@ async fn event_page(
         .and_then(|id| departments.iter().find(|(d, _)| d == id))
         .map(|(_, n)| n.clone())
         .or_else(|| {
-            config.category(&e.category_code).and_then(|c| {
-                departments
-                    .iter()
-                    .find(|(_, n)| n.contains(c.department.label_zh()))
-                    .map(|(_, n)| n.clone())
-            })
+            // The township's department of the category's kind, else the county's.
+            let kind = config.category(&e.category_code)?.department;
+            serving
+                .iter()
+                .find(|d| d.kind == kind.as_str())
+                .map(|d| d.name.clone())
         })
         .unwrap_or_else(|| "—".into());
     let light = light_of(&state, &e);

@@ -1,0 +1,262 @@
+//! The pages in a real browser (Debian's Chromium, driven through chromedriver by fantoccini), on
+//! both databases: a community worker signs in, finds the new event in the queue, accepts it from
+//! the event page, and cannot open another community's event by its address. Screenshots of each
+//! page at an office screen's and a phone's size go to `target/screenshots/`.
+//!
+//! Chromium and chromedriver are installed by `./scripts/test` (Debian packages `chromium`,
+//! `chromium-driver`); the test starts its own chromedriver and a fresh browser profile.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fantoccini::{Client, ClientBuilder, Locator};
+use geo::Centroid;
+use serde_json::json;
+use std::time::Duration;
+use support::{PASSWORD, World};
+use wangge_domain::region::Level;
+use wangge_store::testing::TestBackend;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver of our own on a free port, stopped when dropped.
+struct Driver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "Chromium and chromedriver are needed for the browser tests: run ./scripts/test, which installs them"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver { child, port }
+}
+
+async fn browser(d: &Driver, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1366,768", "--lang=zh-CN",
+                     format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", d.port))
+        .await
+        .expect("connect to chromedriver")
+}
+
+/// Both sizes of the page now open, under `target/screenshots/`.
+async fn screenshots(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (w, h, size) in [(1366, 768, "desktop"), (360, 740, "phone")] {
+        c.set_window_size(w, h).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        std::fs::write(dir.join(format!("{name}-{size}.png")), png).unwrap();
+    }
+    c.set_window_size(1366, 768).await.unwrap();
+}
+
+/// Clicks the first element matching a CSS selector.
+async fn click(c: &Client, css: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).click(); return true;",
+        vec![json!(css)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn report(w: &World, token: &str, community: &str) -> String {
+    let g = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(community))
+        .unwrap();
+    let p = g.shape.centroid().unwrap();
+    let r = w
+        .send(
+            Request::post("/api/v1/events")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"category": "0401", "lon": p.x(), "lat": p.y(), "description": "小区门口堆放建筑垃圾"})
+                        .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let communities: Vec<String> = w
+        .city
+        .regions
+        .iter()
+        .filter(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
+        .take(2)
+        .map(|r| r.code.as_str().to_string())
+        .collect();
+    let centre = w.token("centre", "command_centre", "640202000000").await;
+    let here = report(&w, &centre, &communities[0]).await;
+    let there = report(&w, &centre, &communities[1]).await;
+    w.account("cs.web", "community_staff", &communities[0])
+        .await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(
+        axum::serve(
+            listener,
+            wangge_web::app(w.state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .into_future(),
+    );
+    let d = driver().await;
+    let profile = w.db.dir.join("chromium-profile");
+    let c = browser(&d, &profile).await;
+    let tag = format!("{backend:?}").to_lowercase();
+
+    // Signed out, the queue sends the browser to the login page.
+    c.goto(&format!("{base}/desk")).await.unwrap();
+    assert!(c.current_url().await.unwrap().as_str().ends_with("/login"));
+    screenshots(&c, &format!("{tag}-login")).await;
+    c.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys("cs.web")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#login-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The queue shows this community's event and not the other's.
+    let to_event = format!("a[href='/events/{here}']");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&to_event))
+        .await
+        .expect("the new event in the queue");
+    let queue = c.source().await.unwrap();
+    assert!(!queue.contains(&format!("/events/{there}")));
+    screenshots(&c, &format!("{tag}-desk")).await;
+    click(&c, &to_event).await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[data-move='accept'] button"))
+        .await
+        .expect("the accept form");
+    screenshots(&c, &format!("{tag}-event")).await;
+    assert!(
+        c.find(Locator::Css("form[data-move='check_in']"))
+            .await
+            .is_err(),
+        "only the moves the role may make"
+    );
+    // Clicked through the page's own script: an element handle can go stale while the page
+    // settles (the map draws, the grid's outline arrives), which would fail the test for nothing.
+    click(&c, "form[data-move='accept'] button").await;
+    // The page reloads with the new state.
+    let mut state = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
+            // The page is reloading while we look: a stale handle just means "look again".
+            state = el
+                .attr("data-state")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if state == "accepted" {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "accepted");
+    let history =
+        w.db.store
+            .event_history(
+                &w.db
+                    .store
+                    .event(
+                        &wangge_domain::access::Visibility::system(),
+                        None,
+                        here.parse().unwrap(),
+                    )
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.move_name.as_str(), last.actor.as_str()),
+        ("accept", "cs.web")
+    );
+
+    // Another community's event by its address: not found.
+    c.goto(&format!("{base}/events/{there}")).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(page.contains("事件不存在"), "{page}");
+    screenshots(&c, &format!("{tag}-not-found")).await;
+
+    c.close().await.unwrap();
+    drop(d);
+    server.abort();
+    w.finish().await;
+}
+
+wangge_store::both_backends!(a_community_worker_accepts_an_event_in_the_browser);
