@@ -235,6 +235,16 @@ impl crate::Store {
         Ok(())
     }
 
+    /// The event a citizen's tracking code names (the code is random; it is the citizen's key).
+    pub async fn event_by_tracking_code(&self, code: &str) -> Result<Option<EventRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{EVENT_COLUMNS} WHERE tracking_code = $1")
+        ))
+        .bind(code)
+        .fetch_optional(p)
+        .await)?)
+    }
+
     pub async fn event_by_idempotency(&self, key: &str) -> Result<Option<EventRow>, StoreError> {
         Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             format!("{EVENT_COLUMNS} WHERE idempotency_key = $1")

@@ -152,16 +152,60 @@ fn render(state: &AppState, e: &EventRow, history: Option<Value>) -> Value {
 }
 
 #[derive(Deserialize)]
-struct ReportBody {
-    category: String,
-    lon: f64,
-    lat: f64,
-    crs: Option<String>,
-    address: Option<String>,
-    description: String,
-    urgency: Option<String>,
-    reporter_phone: Option<String>,
-    idempotency_key: Option<String>,
+pub(crate) struct ReportBody {
+    pub(crate) category: String,
+    pub(crate) lon: f64,
+    pub(crate) lat: f64,
+    pub(crate) crs: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) description: String,
+    pub(crate) urgency: Option<String>,
+    pub(crate) reporter_phone: Option<String>,
+    pub(crate) idempotency_key: Option<String>,
+}
+
+/// Who reports: a signed-in user (its scope bounds where it may report) or a citizen on the
+/// public portal (anywhere in the city, no account).
+pub(crate) struct Reporter {
+    pub vis: Visibility,
+    /// `grid_worker`, `staff`, `department`, `machine` or `citizen`.
+    pub source: &'static str,
+    pub account: Option<Uuid>,
+    pub actor: String,
+    pub role: String,
+    pub department: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Reporter {
+    fn of(caller: &Caller) -> ApiResult<Reporter> {
+        Ok(Reporter {
+            vis: caller.visibility()?,
+            source: match (&caller.via, caller.role) {
+                (Via::Token { .. }, _) => "machine",
+                (_, Role::GridWorker) => "grid_worker",
+                (_, Role::DepartmentStaff) => "department",
+                _ => "staff",
+            },
+            account: Some(caller.account.id),
+            actor: caller.account.username.clone(),
+            role: caller.role.as_str().into(),
+            department: department_of(caller),
+            ip: caller.ip.clone(),
+        })
+    }
+
+    fn audit(&self, e: &EventRow) -> wangge_store::AuditEntry {
+        wangge_store::AuditEntry {
+            actor: self.actor.clone(),
+            actor_role: Some(self.role.clone()),
+            ip: self.ip.clone(),
+            action: "event.report".into(),
+            record_type: Some("event".into()),
+            record_id: Some(e.id.to_string()),
+            detail: json!({"category": e.category_code, "source": self.source}),
+        }
+    }
 }
 
 async fn report(
@@ -169,8 +213,26 @@ async fn report(
     caller: Caller,
     body: Result<Json<ReportBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let vis = caller.visibility()?;
+    let who = Reporter::of(&caller)?;
     let b = json_body(body)?;
+    let (e, created) = intake(&state, &who, b).await?;
+    if !created {
+        return Ok((StatusCode::OK, Json(render(&state, &e, None))));
+    }
+    let mut body = render(&state, &e, None);
+    body["tracking_code"] = json!(e.tracking_code);
+    body["likely_duplicates"] = json!(likely_duplicates(&state, &who.vis, &e).await?);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Checks a report, locates it, numbers and stores it; `false` when its idempotency key found
+/// the event stored first.
+pub(crate) async fn intake(
+    state: &AppState,
+    who: &Reporter,
+    b: ReportBody,
+) -> ApiResult<(EventRow, bool)> {
+    let vis = &who.vis;
     let bad = |code: &'static str, m: String| ApiError::bad_request(code, m);
     let category: Category = state
         .config
@@ -253,12 +315,6 @@ async fn report(
         category.limit(Step::Accept, urgency, is_rural(&location.grid.code)),
     );
     let flow = Flow::reported();
-    let source = match (&caller.via, caller.role) {
-        (Via::Token { .. }, _) => "machine",
-        (_, Role::GridWorker) => "grid_worker",
-        (_, Role::DepartmentStaff) => "department",
-        _ => "staff",
-    };
     let tracking: [u8; 10] = wangge_security::random_bytes();
     let e = EventRow {
         region_code: county,
@@ -271,20 +327,21 @@ async fn report(
         state: wire(&flow.state),
         flow: serde_json::to_string(&flow).unwrap_or_default(),
         version: flow.version,
-        source: source.into(),
+        source: who.source.into(),
         description,
         address: b.address.map(|a| a.trim().chars().take(200).collect()),
         lon,
         lat,
         grid_code: location.grid.code.clone(),
-        reporter_account: Some(caller.account.id),
+        reporter_account: who.account,
         reporter_phone_enc: phone.as_ref().map(|p| state.keys.encrypt(p)),
         reporter_phone_idx: phone.as_ref().map(|p| state.keys.blind_index("phone", p)),
-        // Keys are the caller's own: another account's key never finds this event.
-        idempotency_key: b
-            .idempotency_key
-            .as_ref()
-            .map(|k| format!("{}:{k}", caller.account.id)),
+        // Keys are the caller's own: another account's key never finds this event. The public
+        // portal's keys are long random strings (checked by the portal), unguessable by others.
+        idempotency_key: b.idempotency_key.as_ref().map(|k| match who.account {
+            Some(a) => format!("{a}:{k}"),
+            None => format!("public:{k}"),
+        }),
         lead_department: None,
         departments: " ".into(),
         step: Some(wire(&Step::Accept)),
@@ -303,18 +360,13 @@ async fn report(
         body: json!({"category": e.category_code, "urgency": e.urgency}).to_string(),
         from_state: "".into(),
         to_state: e.state.clone(),
-        actor: caller.account.username.clone(),
-        actor_role: caller.role.as_str().into(),
-        department: department_of(&caller),
-        ip: caller.ip.clone(),
+        actor: who.actor.clone(),
+        actor_role: who.role.clone(),
+        department: who.department.clone(),
+        ip: who.ip.clone(),
     };
-    let audit = caller.audit(
-        "event.report",
-        Some("event"),
-        Some(e.id.to_string()),
-        json!({"category": e.category_code}),
-    );
-    let e = match state
+    let audit = who.audit(&e);
+    match state
         .writer
         .report(NewReport {
             event: e,
@@ -323,15 +375,9 @@ async fn report(
         })
         .await?
     {
-        Reported::Created(e) => e,
-        Reported::Existing(first) => {
-            return Ok((StatusCode::OK, Json(render(&state, &first, None))));
-        }
-    };
-    let mut body = render(&state, &e, None);
-    body["tracking_code"] = json!(e.tracking_code);
-    body["likely_duplicates"] = json!(likely_duplicates(&state, &vis, &e).await?);
-    Ok((StatusCode::CREATED, Json(body)))
+        Reported::Created(e) => Ok((e, true)),
+        Reported::Existing(first) => Ok((first, false)),
+    }
 }
 
 /// How near and how recent an open event of the same category must be to be offered as a

@@ -16,6 +16,7 @@ pub mod notify;
 mod pages;
 mod params;
 mod people;
+mod portal;
 mod regions;
 mod session;
 mod settings;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(events::router())
         .merge(settings::router())
         .merge(pages::router())
+        .merge(portal::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());

@@ -33,6 +33,8 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     /// API tokens verified in the last few seconds.
     pub tokens: Arc<crate::auth::TokenCache>,
+    /// How often each address has used the public portal lately.
+    pub public_limits: Arc<crate::portal::PublicLimits>,
     /// SM4 keys for personal data and second-factor secrets; never stored in the database.
     pub keys: Arc<KeyRing>,
 }
@@ -216,6 +218,7 @@ impl AppState {
             webhook: None,
             auth: Arc::new(auth),
             tokens: Arc::default(),
+            public_limits: Arc::default(),
             keys: Arc::new(keys),
         })
     }
