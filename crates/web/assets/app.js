@@ -81,6 +81,71 @@
         window.location.reload();
       });
     }
+    // The public portal: report, then follow the case by its tracking code.
+    const portal = document.getElementById("portal-form");
+    if (portal) {
+      // One key per form: a resend after a lost answer is the same report, never a second one.
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      portal.dataset.key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      const status = document.getElementById("location-status");
+      document.getElementById("use-location").addEventListener("click", () => {
+        if (!navigator.geolocation) { status.textContent = "此设备无法定位，请填写地址"; return; }
+        status.textContent = "正在定位…";
+        navigator.geolocation.getCurrentPosition((p) => {
+          portal.elements.lon.value = p.coords.longitude;
+          portal.elements.lat.value = p.coords.latitude;
+          status.textContent = "已定位";
+        }, () => { status.textContent = "定位失败，请填写地址"; });
+      });
+      portal.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const error = document.getElementById("portal-error");
+        error.textContent = "";
+        const body = fields(portal);
+        if (!portal.elements.lon.value) { error.textContent = "请先点击“使用我的当前位置”"; return; }
+        if (!body.reporter_phone) delete body.reporter_phone;
+        body.idempotency_key = portal.dataset.key;
+        const r = await api("POST", "/api/v1/public/reports", body);
+        if (!r.ok) { error.textContent = message(r); return; }
+        portal.hidden = true;
+        document.getElementById("tracking-code").textContent = r.data.tracking_code;
+        document.getElementById("tracking-link").href = "/portal/track?code=" + encodeURIComponent(r.data.tracking_code);
+        document.getElementById("portal-result").hidden = false;
+      });
+    }
+    const track = document.getElementById("track-form");
+    if (track) {
+      const show = async () => {
+        const code = track.elements.code.value.trim();
+        const error = document.getElementById("track-error");
+        error.textContent = "";
+        const r = await api("GET", "/api/v1/public/track/" + encodeURIComponent(code));
+        if (!r.ok) { error.textContent = message(r); document.getElementById("track-result").hidden = true; return; }
+        document.getElementById("track-state").textContent = r.data.state;
+        const steps = document.getElementById("track-steps");
+        steps.replaceChildren(...r.data.steps.map((s) => {
+          const li = document.createElement("li");
+          const t = document.createElement("time");
+          t.textContent = s.at.replace("T", " ").slice(0, 16);
+          li.append(t, " ", s.what);
+          return li;
+        }));
+        document.getElementById("rate-form").hidden = !r.data.can_rate;
+        document.getElementById("track-rated").hidden = !r.data.rating;
+        document.getElementById("track-result").hidden = false;
+      };
+      track.addEventListener("submit", (ev) => { ev.preventDefault(); show(); });
+      if (track.elements.code.value) show();
+      const rate = document.getElementById("rate-form");
+      rate.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const code = track.elements.code.value.trim();
+        const r = await api("POST", "/api/v1/public/track/" + encodeURIComponent(code) + "/rating", fields(rate));
+        if (!r.ok) { document.getElementById("track-error").textContent = message(r); return; }
+        show();
+      });
+    }
     const map = document.getElementById("map");
     if (map && window.L) {
       const at = [Number(map.dataset.lat), Number(map.dataset.lon)];

@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/desk", get(desk))
         .route("/events/{id}", get(event_page))
         .route("/assets/{*path}", get(asset))
+        .route("/portal", get(portal))
+        .route("/portal/track", get(portal_track))
 }
 
 /// No inline scripts or styles, nothing from elsewhere; map tiles, when configured, will be the
@@ -157,6 +159,57 @@ async fn login_page() -> Response {
         csrf: String::new(),
         user: String::new(),
         role: String::new(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct Portal {
+    csrf: String,
+    user: String,
+    role: String,
+    categories: Vec<(String, String)>,
+}
+
+/// The citizen's report form (no account).
+async fn portal(State(state): State<AppState>) -> Response {
+    let config = state.config.get();
+    render(&Portal {
+        csrf: String::new(),
+        user: String::new(),
+        role: String::new(),
+        categories: config
+            .catalogue
+            .iter()
+            .map(|c| (c.code.clone(), format!("{} · {}", c.major_name, c.name)))
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct Track {
+    csrf: String,
+    user: String,
+    role: String,
+    code: String,
+}
+
+/// The citizen's progress page; the code may come in the address from the report page.
+async fn portal_track(Query(q): Query<HashMap<String, String>>) -> Response {
+    render(&Track {
+        csrf: String::new(),
+        user: String::new(),
+        role: String::new(),
+        code: q
+            .get("code")
+            .map(|c| {
+                c.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(16)
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 

@@ -259,4 +259,136 @@ async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend
     w.finish().await;
 }
 
-wangge_store::both_backends!(a_community_worker_accepts_an_event_in_the_browser);
+/// Sets a form field's value through the page (hidden fields included).
+async fn set(c: &Client, css: &str, value: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1]; return true;",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("set {css}: {e}"));
+}
+
+/// Waits until an element's text is not empty, and returns it.
+async fn text_of(c: &Client, css: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(t) = el.text().await
+            && !t.trim().is_empty()
+        {
+            return t.trim().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} stayed empty");
+}
+
+async fn a_citizen_reports_and_rates_on_the_portal(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let community = w
+        .city
+        .regions
+        .iter()
+        .find(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
+        .unwrap()
+        .code
+        .as_str()
+        .to_string();
+    let g = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(&community))
+        .unwrap();
+    let p = g.shape.centroid().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(
+        axum::serve(
+            listener,
+            wangge_web::app(w.state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .into_future(),
+    );
+    let d = driver().await;
+    let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
+    let tag = format!("{backend:?}").to_lowercase();
+
+    // The citizen reports, without an account; the phone's position fills the hidden fields.
+    c.goto(&format!("{base}/portal")).await.unwrap();
+    set(&c, "select[name=category]", "0401").await;
+    c.find(Locator::Css("textarea[name=description]"))
+        .await
+        .unwrap()
+        .send_keys("单元门口的垃圾三天没人清运")
+        .await
+        .unwrap();
+    set(&c, "input[name=lon]", &p.x().to_string()).await;
+    set(&c, "input[name=lat]", &p.y().to_string()).await;
+    screenshots(&c, &format!("{tag}-portal")).await;
+    click(&c, "#portal-form button[type=submit]").await;
+    let code = text_of(&c, "#tracking-code").await;
+    assert_eq!(code.len(), 16, "{code}");
+    screenshots(&c, &format!("{tag}-portal-done")).await;
+
+    // The community handles and closes it (through the API: its pages are tested above).
+    let cs = w.token("cs", "community_staff", &community).await;
+    let list = w.get("/api/v1/events", &cs).await;
+    let id = list.body["events"][0]["id"].as_str().unwrap().to_string();
+    let mut v = 1;
+    for body in [
+        json!({"move": "accept"}),
+        json!({"move": "handle_here"}),
+        json!({"move": "submit_result", "text": "已清运"}),
+        json!({"move": "verify", "pass": true, "note": "已清理"}),
+    ] {
+        let mut b = body;
+        b["version"] = json!(v);
+        let r = w
+            .send(
+                Request::post(format!("/api/v1/events/{id}/moves"))
+                    .header("authorization", format!("Bearer {cs}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(b.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        v = r.body["version"].as_i64().unwrap();
+    }
+
+    // The citizen looks the code up and rates the result.
+    c.goto(&format!("{base}/portal/track?code={code}"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "#track-state").await, "已结案");
+    click(&c, "#rate-form button[type=submit]").await;
+    for _ in 0..100 {
+        if c.find(Locator::Css("#track-rated:not([hidden])"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        c.find(Locator::Css("#track-rated:not([hidden])"))
+            .await
+            .is_ok()
+    );
+    screenshots(&c, &format!("{tag}-portal-track")).await;
+    let d2 = w.get(&format!("/api/v1/events/{id}"), &cs).await;
+    assert_eq!(d2.body["rating"], "satisfied");
+
+    c.close().await.unwrap();
+    drop(d);
+    server.abort();
+    w.finish().await;
+}
+
+wangge_store::both_backends!(
+    a_community_worker_accepts_an_event_in_the_browser,
+    a_citizen_reports_and_rates_on_the_portal
+);

@@ -112,6 +112,8 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/healthz", Guard::Public),
     ("GET", "/", Guard::Page),
     ("GET", "/login", Guard::Public),
+    ("GET", "/portal", Guard::Public),
+    ("GET", "/portal/track", Guard::Public),
     ("POST", "/api/v1/public/reports", Guard::Public),
     ("GET", "/api/v1/public/track/{code}", Guard::Public),
     ("POST", "/api/v1/public/track/{code}/rating", Guard::Public),
