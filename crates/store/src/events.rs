@@ -111,6 +111,17 @@ pub struct NewMove {
     pub ip: Option<String>,
 }
 
+/// The command centre's counters for the events in sight.
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow, Serialize)]
+pub struct EventCounts {
+    pub reported_today: i64,
+    pub open: i64,
+    pub yellow: i64,
+    pub red: i64,
+    pub whistles_open: i64,
+    pub closed_today: i64,
+}
+
 /// What a list query filters on; every field optional.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -233,6 +244,38 @@ impl crate::Store {
             tx.commit().await
         })?;
         Ok(())
+    }
+
+    /// Counters over the events in sight: reported and closed since `day_start`, open now, and of
+    /// the open ones how many are yellow or red at `now` and how many are whistled. One pass over
+    /// the area's rows through the grid index.
+    pub async fn event_counts(
+        &self,
+        vis: &Visibility,
+        day_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<EventCounts, StoreError> {
+        let (lo, hi) = vis.range();
+        let open = "state NOT IN ('closed', 'rejected', 'merged')";
+        let sql = format!(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN created_at >= $1 THEN 1 ELSE 0 END), 0) AS reported_today, \
+               COALESCE(SUM(CASE WHEN {open} THEN 1 ELSE 0 END), 0) AS open, \
+               COALESCE(SUM(CASE WHEN {open} AND suspended_at IS NULL AND yellow_at <= $2 AND step_due_at >= $2 THEN 1 ELSE 0 END), 0) AS yellow, \
+               COALESCE(SUM(CASE WHEN {open} AND suspended_at IS NULL AND step_due_at < $2 THEN 1 ELSE 0 END), 0) AS red, \
+               COALESCE(SUM(CASE WHEN state IN ('dispatched', 'handling') AND flow LIKE '%\"whistled\":true%' THEN 1 ELSE 0 END), 0) AS whistles_open, \
+               COALESCE(SUM(CASE WHEN state = 'closed' AND updated_at >= $1 THEN 1 ELSE 0 END), 0) AS closed_today \
+             FROM events WHERE grid_code >= $3 AND grid_code < $4"
+        );
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .bind(day_start)
+        .bind(now)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_one(p)
+        .await)?)
     }
 
     /// The event a citizen's tracking code names (the code is random; it is the citizen's key).

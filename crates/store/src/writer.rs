@@ -17,7 +17,7 @@ use crate::events::{EVENT_COLUMNS, EventRow, NewMove};
 use crate::{Store, StoreError, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{BTreeMap, HashMap};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The most jobs one transaction takes: enough to amortise a commit, small enough that a group
 /// never holds the database for long.
@@ -60,6 +60,7 @@ enum Job {
 #[derive(Clone, Debug)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    changes: broadcast::Sender<()>,
 }
 
 impl std::fmt::Debug for Job {
@@ -79,8 +80,14 @@ impl Writer {
     /// Starts the writer task on the current Tokio runtime.
     pub fn start(store: Store) -> Writer {
         let (jobs, rx) = mpsc::channel(GROUP * 8);
-        tokio::spawn(run(store, rx));
-        Writer { jobs }
+        let (changes, _) = broadcast::channel(16);
+        tokio::spawn(run(store, rx, changes.clone()));
+        Writer { jobs, changes }
+    }
+
+    /// A signal after every committed group: live views (the command centre) refresh on it.
+    pub fn subscribe(&self) -> broadcast::Receiver<()> {
+        self.changes.subscribe()
     }
 
     /// Numbers and stores a new event, or returns the first one stored under its idempotency key.
@@ -101,7 +108,7 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, changes: broadcast::Sender<()>) {
     let mut group = Vec::with_capacity(GROUP);
     while rx.recv_many(&mut group, GROUP).await > 0 {
         let jobs: Vec<Job> = std::mem::take(&mut group);
@@ -138,6 +145,8 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
+        // After the commit; nobody listening is fine: the signal is only a hint to refresh.
+        let _ = changes.send(());
     }
 }
 

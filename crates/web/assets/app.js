@@ -146,6 +146,21 @@
         show();
       });
     }
+    // The command centre's counters, pushed by the server as events arrive and move.
+    const counters = document.getElementById("counters");
+    if (counters && window.EventSource) {
+      const status = document.getElementById("live-status");
+      const source = new EventSource(counters.dataset.stream);
+      source.addEventListener("counters", (ev) => {
+        const c = JSON.parse(ev.data);
+        for (const el of counters.querySelectorAll("[data-counter]")) {
+          const v = c[el.dataset.counter];
+          if (v !== undefined) el.textContent = v;
+        }
+        status.textContent = "实时更新中 · " + new Date().toLocaleTimeString("zh-CN");
+      });
+      source.addEventListener("error", () => { status.textContent = "连接中断，正在重连…"; });
+    }
     const map = document.getElementById("map");
     if (map && window.L) {
       const at = [Number(map.dataset.lat), Number(map.dataset.lon)];

@@ -7,6 +7,7 @@ mod admin;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
+mod centre;
 pub mod deadlines;
 mod error;
 mod events;
@@ -49,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::router())
         .merge(pages::router())
         .merge(portal::router())
+        .merge(centre::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_page))
         .route("/desk", get(desk))
+        .route("/centre", get(centre))
         .route("/events/{id}", get(event_page))
         .route("/assets/{*path}", get(asset))
         .route("/portal", get(portal))
@@ -139,11 +140,60 @@ async fn asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Resp
     res
 }
 
+/// Each role lands on its own page: leaders and the command centre on the counters, everyone
+/// else on the queue of their work.
 async fn home(caller: Result<Caller, ApiError>) -> Response {
     match signed_in(caller) {
+        Ok(c) if matches!(c.role, Role::CommandCentre | Role::Leader) => {
+            Redirect::to("/centre").into_response()
+        }
         Ok(_) => Redirect::to("/desk").into_response(),
         Err(to_login) => *to_login,
     }
+}
+
+#[derive(Template)]
+#[template(path = "centre.html")]
+struct Centre {
+    csrf: String,
+    user: String,
+    role: String,
+    area: String,
+    counts: wangge_store::EventCounts,
+}
+
+async fn centre(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let vis = match caller.visibility() {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let counts = match crate::centre::counts(&state, &vis).await {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let area = match &caller.scope {
+        // A grid worker's scope is a grid: its community names the area.
+        Scope::Place(node) => state
+            .store
+            .region(&node.code()[..12])
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.name)
+            .unwrap_or_default(),
+        Scope::Department { .. } => "本部门".into(),
+    };
+    render(&Centre {
+        csrf: csrf_of(&state, &caller).await,
+        user: caller.account.display_name.clone(),
+        role: caller.role.label_zh().into(),
+        area,
+        counts,
+    })
 }
 
 #[derive(Template)]

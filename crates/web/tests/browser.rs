@@ -388,7 +388,74 @@ async fn a_citizen_reports_and_rates_on_the_portal(backend: TestBackend) {
     w.finish().await;
 }
 
+async fn the_command_centre_counts_live(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let community = w
+        .city
+        .regions
+        .iter()
+        .find(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
+        .unwrap()
+        .code
+        .as_str()
+        .to_string();
+    let centre = w.token("centre", "command_centre", "640202000000").await;
+    report(&w, &centre, &community).await;
+    w.account("ld.web", "leader", "640202000000").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(
+        axum::serve(
+            listener,
+            wangge_web::app(w.state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .into_future(),
+    );
+    let d = driver().await;
+    let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
+    let tag = format!("{backend:?}").to_lowercase();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    set(&c, "input[name=username]", "ld.web").await;
+    set(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "#login-form button[type=submit]").await;
+    // A leader lands on the command centre.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#counters"))
+        .await
+        .expect("the command centre");
+    assert_eq!(text_of(&c, "[data-counter=reported_today]").await, "1");
+    // Wait for the live stream to be connected before the next report arrives.
+    for _ in 0..100 {
+        if text_of(&c, "#live-status").await.contains('·') {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshots(&c, &format!("{tag}-centre")).await;
+    report(&w, &centre, &community).await;
+    report(&w, &centre, &community).await;
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = text_of(&c, "[data-counter=reported_today]").await;
+        if seen == "3" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen, "3",
+        "the counter follows new reports without a reload"
+    );
+    c.close().await.unwrap();
+    drop(d);
+    server.abort();
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     a_community_worker_accepts_an_event_in_the_browser,
-    a_citizen_reports_and_rates_on_the_portal
+    a_citizen_reports_and_rates_on_the_portal,
+    the_command_centre_counts_live
 );

@@ -122,6 +122,29 @@ async fn pages_in_scope(backend: TestBackend) {
     assert_eq!(odd.status, StatusCode::OK);
     assert!(!html(&odd).contains("<script>"), "echoed text is escaped");
 
+    // The counters count what is in sight: this community's one event, not the other's.
+    let counts = w
+        .with_session("GET", "/api/v1/events/counters", &cookie, None, None)
+        .await;
+    assert_eq!(counts.status, StatusCode::OK, "{}", counts.body);
+    assert_eq!(
+        (
+            counts.body["reported_today"].as_i64(),
+            counts.body["open"].as_i64(),
+            counts.body["red"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{}",
+        counts.body
+    );
+    let centre_counts = w.get("/api/v1/events/counters", &centre).await;
+    assert_eq!(centre_counts.body["open"], 2);
+    let page = html(&w.with_session("GET", "/centre", &cookie, None, None).await);
+    assert!(
+        page.contains("指挥调度中心") && page.contains("data-counter=\"open\">1<"),
+        "{page}"
+    );
+
     // Signed out: to the login page.
     let anon = w.get_anonymous("/desk").await;
     assert_eq!(anon.status, StatusCode::SEE_OTHER);
