@@ -25,6 +25,7 @@
     for (const el of form.elements) {
       if (!el.name) continue;
       const type = el.dataset.type;
+      if (type === "file") continue;
       if (type === "list") out[el.name] = Array.from(el.selectedOptions).map((o) => o.value);
       else if (type === "number") out[el.name] = Number(el.value);
       else if (type === "bool") out[el.name] = el.value === "true";
@@ -72,12 +73,30 @@
     for (const form of document.querySelectorAll("form.move")) {
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
+        const error = document.getElementById("move-error");
+        // A photo goes first, so the move's record follows the picture it refers to.
+        const photo = form.querySelector("input[type=file]");
+        if (photo && photo.files.length > 0) {
+          const file = photo.files[0];
+          const up = await fetch("/api/v1/events/" + form.dataset.event + "/attachments?kind=after", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf() },
+            body: file,
+          });
+          if (!up.ok) {
+            let data = null;
+            try { data = await up.json(); } catch (_) { data = null; }
+            error.textContent = message({ status: up.status, data });
+            return;
+          }
+        }
         const body = Object.assign(fields(form), {
           move: form.dataset.move,
           version: Number(form.dataset.version),
         });
         const r = await api("POST", "/api/v1/events/" + form.dataset.event + "/moves", body);
-        if (!r.ok) { document.getElementById("move-error").textContent = message(r); return; }
+        if (!r.ok) { error.textContent = message(r); return; }
         window.location.reload();
       });
     }

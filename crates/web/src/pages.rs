@@ -462,7 +462,7 @@ fn encode(s: &str) -> String {
 struct Field {
     name: &'static str,
     label: &'static str,
-    /// text, line, number, bool, choice or many.
+    /// text, line, number, bool, choice, many or photo.
     kind: &'static str,
     default: &'static str,
     options: Vec<(String, String)>,
@@ -594,10 +594,14 @@ fn form_of(
             field("reason", "理由", "text"),
         ],
         "decide_extension" => vec![field("approve", "同意延期", "bool")],
-        "submit_result" => vec![field("text", "处置结果", "text")],
+        "submit_result" => vec![
+            field("text", "处置结果", "text"),
+            field("photo", "处置后照片（选填）", "photo"),
+        ],
         "verify" => vec![
             field("pass", "核查通过", "bool"),
             field("note", "核查意见", "text"),
+            field("photo", "现场照片（选填）", "photo"),
         ],
         "rate" => vec![
             one(

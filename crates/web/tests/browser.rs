@@ -247,6 +247,61 @@ async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend
         ("accept", "cs.web")
     );
 
+    // Handled in the community (小事不出网格), then the result with a photo taken on the spot.
+    click(&c, "form[data-move='handle_here'] button").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[data-move='submit_result'] button"))
+        .await
+        .expect("the submit form after handling here");
+    let photo = w.db.dir.join("after.png");
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend((0..5000u32).map(|i| (i % 251) as u8));
+    std::fs::write(&photo, &png).unwrap();
+    set(
+        &c,
+        "form[data-move='submit_result'] textarea[name=text]",
+        "已清运，现场恢复整洁",
+    )
+    .await;
+    c.find(Locator::Css(
+        "form[data-move='submit_result'] input[type=file]",
+    ))
+    .await
+    .unwrap()
+    .send_keys(&photo.display().to_string())
+    .await
+    .unwrap();
+    click(&c, "form[data-move='submit_result'] button").await;
+    let mut state = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
+            state = el
+                .attr("data-state")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if state == "handled" {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "handled");
+    let e =
+        w.db.store
+            .event(
+                &wangge_domain::access::Visibility::system(),
+                None,
+                here.parse().unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    let photos = w.db.store.attachments(&e).await.unwrap();
+    assert_eq!((photos.len(), photos[0].kind.as_str()), (1, "after"));
+
     // Another community's event by its address: not found.
     c.goto(&format!("{base}/events/{there}")).await.unwrap();
     let page = c.source().await.unwrap();
