@@ -180,6 +180,34 @@
       });
       source.addEventListener("error", () => { status.textContent = "连接中断，正在重连…"; });
     }
+    // The system administrator's settings: saved whole; every problem listed with its place.
+    const settings = document.getElementById("settings-form");
+    if (settings) {
+      settings.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const status = document.getElementById("settings-status");
+        const problems = document.getElementById("settings-problems");
+        problems.replaceChildren();
+        let doc;
+        try { doc = JSON.parse(settings.elements.settings.value); } catch (e) {
+          status.textContent = "不是合法的 JSON：" + e.message;
+          return;
+        }
+        const r = await api("PUT", "/api/v1/settings", doc);
+        if (!r.ok) {
+          status.textContent = message(r);
+          const list = (r.data && r.data.error && r.data.error.details && r.data.error.details.problems) || [];
+          problems.replaceChildren(...list.map((p) => {
+            const li = document.createElement("li");
+            li.textContent = p.path + "：" + p.reason;
+            return li;
+          }));
+          return;
+        }
+        settings.elements.settings.value = JSON.stringify(r.data, null, 2);
+        status.textContent = "已保存，立即生效";
+      });
+    }
     const map = document.getElementById("map");
     if (map && window.L) {
       const at = [Number(map.dataset.lat), Number(map.dataset.lon)];

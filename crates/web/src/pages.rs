@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page))
         .route("/desk", get(desk))
         .route("/centre", get(centre))
+        .route("/admin", get(admin))
         .route("/events/{id}", get(event_page))
         .route("/assets/{*path}", get(asset))
         .route("/portal", get(portal))
@@ -140,13 +141,14 @@ async fn asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Resp
     res
 }
 
-/// Each role lands on its own page: leaders and the command centre on the counters, everyone
-/// else on the queue of their work.
+/// Each role lands on its own page: leaders and the command centre on the counters, the three
+/// administrators on administration, everyone else on the queue of their work.
 async fn home(caller: Result<Caller, ApiError>) -> Response {
     match signed_in(caller) {
         Ok(c) if matches!(c.role, Role::CommandCentre | Role::Leader) => {
             Redirect::to("/centre").into_response()
         }
+        Ok(c) if c.role.is_administrator() => Redirect::to("/admin").into_response(),
         Ok(_) => Redirect::to("/desk").into_response(),
         Err(to_login) => *to_login,
     }
@@ -767,4 +769,135 @@ async fn event_page(
             })
             .collect(),
     })
+}
+
+type Cells5 = (String, String, String, String, String);
+type Cells6 = (i64, String, String, String, String, String);
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct Admin {
+    csrf: String,
+    user: String,
+    role: String,
+    title: &'static str,
+    show_settings: bool,
+    show_policy: bool,
+    show_audit: bool,
+    settings: String,
+    accounts: Vec<Cells5>,
+    policy: Vec<(&'static str, String)>,
+    actor: String,
+    action: String,
+    audit: Vec<Cells6>,
+}
+
+/// Administration, one duty per administrator (三员分立): the system administrator sees the
+/// settings and the accounts, the security administrator the policy, the audit administrator the
+/// audit trail. Anyone else is refused, as by the API.
+async fn admin(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    use wangge_domain::access::Permission;
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let (settings_ok, policy_ok, audit_ok) = (
+        caller.role.can(Permission::Configure),
+        caller.role.can(Permission::ManageSecurity),
+        caller.role.can(Permission::ReadAudit),
+    );
+    if !(settings_ok || policy_ok || audit_ok) {
+        return crate::auth::forbidden().into_response();
+    }
+    let mut page = Admin {
+        csrf: csrf_of(&state, &caller).await,
+        user: caller.account.display_name.clone(),
+        role: caller.role.label_zh().into(),
+        title: caller.role.label_zh(),
+        show_settings: settings_ok,
+        show_policy: policy_ok,
+        show_audit: audit_ok,
+        settings: String::new(),
+        accounts: Vec::new(),
+        policy: Vec::new(),
+        actor: q.get("actor").cloned().unwrap_or_default(),
+        action: q.get("action").cloned().unwrap_or_default(),
+        audit: Vec::new(),
+    };
+    if settings_ok {
+        page.settings =
+            serde_json::to_string_pretty(&state.config.get().settings).unwrap_or_default();
+        page.accounts = match state.store.accounts().await {
+            Ok(a) => a
+                .into_iter()
+                .map(|a| {
+                    let role = a
+                        .role
+                        .parse::<Role>()
+                        .map_or(a.role.clone(), |r| r.label_zh().to_string());
+                    let status = if a.active == 0 {
+                        "已停用"
+                    } else if a.locked_until.is_some_and(|u| u > now()) {
+                        "已锁定"
+                    } else {
+                        "正常"
+                    };
+                    (
+                        a.username,
+                        a.display_name,
+                        role,
+                        a.scope_code,
+                        status.into(),
+                    )
+                })
+                .collect(),
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+    }
+    if policy_ok {
+        let s = &state.auth;
+        page.policy = vec![
+            ("连续失败锁定", format!("{} 次", s.max_failures)),
+            ("锁定时长", format!("{} 分钟", s.lock_for.num_minutes())),
+            (
+                "会话空闲超时",
+                format!("{} 分钟", s.idle_timeout.num_minutes()),
+            ),
+            (
+                "会话最长时间",
+                format!("{} 小时", s.absolute_timeout.num_hours()),
+            ),
+        ];
+    }
+    if audit_ok {
+        let query = wangge_store::AuditQuery {
+            actor: Some(page.actor.trim().to_string()).filter(|a| !a.is_empty()),
+            action: Some(page.action.trim().to_string()).filter(|a| !a.is_empty()),
+            limit: 100,
+            ..Default::default()
+        };
+        page.audit = match state.store.search_audit(&query).await {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.seq,
+                        r.at.with_timezone(&beijing())
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string(),
+                        r.actor,
+                        r.actor_role.unwrap_or_default(),
+                        r.action,
+                        r.record_id.unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+    }
+    render(&page)
 }

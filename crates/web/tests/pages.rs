@@ -195,4 +195,34 @@ async fn assets_are_served_by_the_binary(backend: TestBackend) {
     w.finish().await;
 }
 
-wangge_store::both_backends!(pages_in_scope, assets_are_served_by_the_binary);
+/// Administration: one duty per administrator, nothing for anyone else.
+async fn administration_pages(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let sys = w.token("sys.page", "system_admin", "640200000000").await;
+    let sec = w.token("sec.page", "security_admin", "640200000000").await;
+    let aud = w.token("aud.page", "audit_admin", "640200000000").await;
+    let cs = w.token("cs.page", "community_staff", "640202001001").await;
+    let page = html(&w.get("/admin", &sys).await);
+    assert!(
+        page.contains("id=\"settings-form\"") && page.contains("yellow_share"),
+        "{page}"
+    );
+    assert!(page.contains("aud.page") && !page.contains("审计日志"));
+    let page = html(&w.get("/admin", &sec).await);
+    assert!(page.contains("安全策略") && page.contains("5 次") && !page.contains("settings-form"));
+    // The audit administrator sees who did what, and filters it.
+    let _ = w.get("/api/v1/me", &cs).await;
+    let page = html(&w.get("/admin?actor=sys.page", &aud).await);
+    assert!(page.contains("审计日志") && !page.contains("settings-form"));
+    assert!(!page.contains("<td>cs.page</td>"));
+    w.get("/admin", &cs)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+    w.finish().await;
+}
+
+wangge_store::both_backends!(
+    pages_in_scope,
+    assets_are_served_by_the_binary,
+    administration_pages
+);

@@ -120,6 +120,7 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/assets/{*path}", Guard::Public),
     ("GET", "/desk", Guard::Page),
     ("GET", "/centre", Guard::Page),
+    ("GET", "/admin", Guard::Page),
     ("GET", "/events/{id}", Guard::Page),
     ("POST", "/api/v1/auth/login", Guard::Public),
     ("POST", "/api/v1/auth/logout", Guard::Own),
