@@ -34,6 +34,118 @@
     return out;
   }
 
+  // ---- The grid worker's report page: works offline. ----
+  // Reports wait in IndexedDB until they are sent; each carries its idempotency key from the
+  // moment it is made, so a report sent twice (an answer lost on the way back) is stored once.
+  function db() {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open("wangge", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("outbox", { keyPath: "key" });
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+  }
+  async function outbox(mode, fn) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const tx = d.transaction("outbox", mode);
+      const result = fn(tx.objectStore("outbox"));
+      tx.oncomplete = () => resolve(result && result.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const pendingAll = () => outbox("readonly", (s) => s.getAll());
+  const keep = (item) => outbox("readwrite", (s) => s.put(item));
+  const forget = (key) => outbox("readwrite", (s) => s.delete(key));
+
+  async function showPending() {
+    const items = (await pendingAll()) || [];
+    const box = document.getElementById("pending");
+    if (!box) return;
+    document.getElementById("pending-count").textContent = items.length;
+    box.hidden = items.length === 0;
+  }
+
+  let sending = false;
+  async function sendPending() {
+    if (sending) return;
+    sending = true;
+    try {
+      for (const item of (await pendingAll()) || []) {
+        let r;
+        try {
+          r = await api("POST", "/api/v1/events", item.body);
+        } catch (_) {
+          break; // still offline: try again later
+        }
+        if (r.ok) {
+          if (item.photo) {
+            try {
+              await fetch("/api/v1/events/" + r.data.id + "/attachments?kind=report", {
+                method: "POST",
+                credentials: "same-origin",
+                headers: { "Content-Type": item.photoType || "application/octet-stream", "X-CSRF-Token": csrf() },
+                body: item.photo,
+              });
+            } catch (_) { /* the report stands; the photo can be added from the event page */ }
+          }
+          await forget(item.key);
+          const status = document.getElementById("report-status");
+          if (status) status.textContent = "已上报：" + r.data.code;
+        } else if (r.status >= 400 && r.status < 500) {
+          // Refused for its content: it will never go through as it is; say so and drop it.
+          await forget(item.key);
+          const error = document.getElementById("report-error");
+          if (error) error.textContent = "一条待发送的上报被退回：" + message(r);
+        } else {
+          break;
+        }
+      }
+    } finally {
+      sending = false;
+      showPending();
+    }
+  }
+
+  function reportPage(form) {
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js").catch(() => {});
+    }
+    const where = document.getElementById("report-location");
+    document.getElementById("report-locate").addEventListener("click", () => {
+      if (!navigator.geolocation) { where.textContent = "此设备无法定位"; return; }
+      where.textContent = "正在定位…";
+      navigator.geolocation.getCurrentPosition((p) => {
+        form.elements.lon.value = p.coords.longitude;
+        form.elements.lat.value = p.coords.latitude;
+        where.textContent = "已定位";
+      }, () => { where.textContent = "定位失败，请手动填写地址"; }, { enableHighAccuracy: true, timeout: 15000 });
+    });
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const error = document.getElementById("report-error");
+      error.textContent = "";
+      if (!form.elements.lon.value) { error.textContent = "请先定位"; return; }
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      const key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      const body = fields(form);
+      body.idempotency_key = key;
+      const file = form.elements.photo && form.elements.photo.files[0];
+      const item = { key, body, at: Date.now() };
+      if (file) { item.photo = await file.arrayBuffer(); item.photoType = file.type; }
+      await keep(item);
+      form.reset();
+      document.getElementById("report-status").textContent = "已保存，正在发送…";
+      await showPending();
+      await sendPending();
+    });
+    window.addEventListener("online", sendPending);
+    setInterval(sendPending, 5000);
+    showPending();
+    sendPending();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const login = document.getElementById("login-form");
     const second = document.getElementById("second-factor-form");
@@ -208,6 +320,8 @@
         status.textContent = "已保存，立即生效";
       });
     }
+    const report = document.getElementById("report-form");
+    if (report) reportPage(report);
     const map = document.getElementById("map");
     if (map && window.L) {
       const at = [Number(map.dataset.lat), Number(map.dataset.lon)];

@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/desk", get(desk))
         .route("/centre", get(centre))
         .route("/admin", get(admin))
+        .route("/report", get(report_page))
+        .route("/sw.js", get(service_worker))
         .route("/events/{id}", get(event_page))
         .route("/assets/{*path}", get(asset))
         .route("/portal", get(portal))
@@ -263,6 +265,40 @@ async fn portal_track(Query(q): Query<HashMap<String, String>>) -> Response {
             })
             .unwrap_or_default(),
     })
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    csrf: String,
+    user: String,
+    role: String,
+    categories: Vec<(String, String)>,
+}
+
+/// The grid worker's report page (any role that may report can use it): position from the phone,
+/// a photo from its camera, and reports kept on the phone while there is no signal.
+async fn report_page(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let config = state.config.get();
+    render(&ReportPage {
+        csrf: csrf_of(&state, &caller).await,
+        user: caller.account.display_name.clone(),
+        role: caller.role.label_zh().into(),
+        categories: config
+            .catalogue
+            .iter()
+            .map(|c| (c.code.clone(), format!("{} · {}", c.major_name, c.name)))
+            .collect(),
+    })
+}
+
+/// The service worker, at the root so it may keep the report page for offline use.
+async fn service_worker(headers: axum::http::HeaderMap) -> Response {
+    asset(Path("sw.js".to_string()), headers).await
 }
 
 fn urgency_zh(u: &str) -> &'static str {

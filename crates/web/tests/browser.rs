@@ -509,7 +509,199 @@ async fn the_command_centre_counts_live(backend: TestBackend) {
     w.finish().await;
 }
 
+/// The network between the browser and the server, with a switch: off closes every connection
+/// and refuses new ones, as a courtyard with no signal does.
+struct Network {
+    on: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+    addr: std::net::SocketAddr,
+}
+
+impl Network {
+    async fn to(server: std::net::SocketAddr) -> Network {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let on = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let conns = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (on2, conns2) = (on.clone(), conns.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !on2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(server).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                conns2.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Network {
+            on,
+            conns,
+            accept,
+            addr,
+        }
+    }
+
+    fn switch(&self, on: bool) {
+        self.on.store(on, std::sync::atomic::Ordering::SeqCst);
+        if !on {
+            for c in self.conns.lock().unwrap().drain(..) {
+                c.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.switch(false);
+    }
+}
+
+async fn a_grid_worker_reports_offline_and_it_arrives_once(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let g = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with("640202"))
+        .unwrap();
+    let p = g.shape.centroid().unwrap();
+    w.account("wg.web", "grid_worker", g.code.as_str()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server_addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(
+        axum::serve(
+            listener,
+            wangge_web::app(w.state.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .into_future(),
+    );
+    let net = Network::to(server_addr).await;
+    // `localhost` is a secure context, where a page may keep a service worker.
+    let base = format!("http://localhost:{}", net.addr.port());
+    let d = driver().await;
+    let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
+    let tag = format!("{backend:?}").to_lowercase();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    set(&c, "input[name=username]", "wg.web").await;
+    set(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "#login-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("table.queue"))
+        .await
+        .expect("signed in");
+    c.goto(&format!("{base}/report")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#report-form"))
+        .await
+        .unwrap();
+    // The page is kept on the phone once its service worker is running.
+    let mut kept = false;
+    for _ in 0..100 {
+        kept = c
+            .execute("return !!navigator.serviceWorker.controller;", vec![])
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap_or(false);
+        if kept {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !kept
+            && c.execute(
+                "return navigator.serviceWorker.ready.then(() => true);",
+                vec![],
+            )
+            .await
+            .is_ok()
+        {
+            c.refresh().await.unwrap();
+        }
+    }
+    assert!(kept, "the service worker controls the report page");
+
+    // No signal: the page still opens, the report waits on the phone.
+    net.switch(false);
+    c.refresh().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#report-form"))
+        .await
+        .expect("the report page opens with no network");
+    set(&c, "select[name=category]", "0401").await;
+    set(&c, "textarea[name=description]", "院内垃圾堆积（离线上报）").await;
+    set(&c, "input[name=lon]", &p.x().to_string()).await;
+    set(&c, "input[name=lat]", &p.y().to_string()).await;
+    click(&c, "#report-form button[type=submit]").await;
+    assert_eq!(text_of(&c, "#pending-count").await, "1");
+    screenshots(&c, &format!("{tag}-report-offline")).await;
+    let count = |w: &World| {
+        let store = w.db.store.clone();
+        async move {
+            store
+                .events(
+                    &wangge_domain::access::Visibility::system(),
+                    None,
+                    &wangge_store::EventQuery {
+                        text: Some("离线上报".into()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(count(&w).await, 0, "nothing arrives while offline");
+
+    // The network returns: the report is sent by itself, exactly once.
+    net.switch(true);
+    let mut n = 0;
+    for _ in 0..150 {
+        n = count(&w).await;
+        if n > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(n, 1);
+    for _ in 0..100 {
+        if c.find(Locator::Css("#pending[hidden]")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        c.find(Locator::Css("#pending[hidden]")).await.is_ok(),
+        "nothing left to send"
+    );
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(count(&w).await, 1, "sent once, not again on the next retry");
+    screenshots(&c, &format!("{tag}-report-sent")).await;
+
+    c.close().await.unwrap();
+    drop(d);
+    drop(net);
+    server.abort();
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
+    a_grid_worker_reports_offline_and_it_arrives_once,
     a_community_worker_accepts_an_event_in_the_browser,
     a_citizen_reports_and_rates_on_the_portal,
     the_command_centre_counts_live

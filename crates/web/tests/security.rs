@@ -121,6 +121,8 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/desk", Guard::Page),
     ("GET", "/centre", Guard::Page),
     ("GET", "/admin", Guard::Page),
+    ("GET", "/report", Guard::Page),
+    ("GET", "/sw.js", Guard::Public),
     ("GET", "/events/{id}", Guard::Page),
     ("POST", "/api/v1/auth/login", Guard::Public),
     ("POST", "/api/v1/auth/logout", Guard::Own),
