@@ -8,14 +8,11 @@
 
 mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
 use fantoccini::{Client, ClientBuilder, Locator};
 use geo::Centroid;
 use serde_json::json;
 use std::time::Duration;
 use support::{PASSWORD, World};
-use wangge_domain::region::Level;
 use wangge_store::testing::TestBackend;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -104,56 +101,21 @@ async fn click(c: &Client, css: &str) {
     .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
-async fn report(w: &World, token: &str, community: &str) -> String {
-    let g = w
-        .city
-        .grids
-        .iter()
-        .find(|g| g.code.as_str().starts_with(community))
-        .unwrap();
-    let p = g.shape.centroid().unwrap();
-    let r = w
-        .send(
-            Request::post("/api/v1/events")
-                .header("authorization", format!("Bearer {token}"))
-                .header("content-type", "application/json")
-                .body(Body::from(
-                    json!({"category": "0401", "lon": p.x(), "lat": p.y(), "description": "小区门口堆放建筑垃圾"})
-                        .to_string(),
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
-}
-
 async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend) {
     let w = World::new(backend).await;
-    let communities: Vec<String> = w
-        .city
-        .regions
-        .iter()
-        .filter(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
-        .take(2)
-        .map(|r| r.code.as_str().to_string())
-        .collect();
+    let communities = w.communities("640202", 2);
     let centre = w.token("centre", "command_centre", "640202000000").await;
-    let here = report(&w, &centre, &communities[0]).await;
-    let there = report(&w, &centre, &communities[1]).await;
+    let here = w
+        .report_in(&centre, &communities[0], "小区门口堆放建筑垃圾")
+        .await;
+    let there = w
+        .report_in(&centre, &communities[1], "小区门口堆放建筑垃圾")
+        .await;
     w.account("cs.web", "community_staff", &communities[0])
         .await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(
-        axum::serve(
-            listener,
-            wangge_web::app(w.state.clone())
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .into_future(),
-    );
+    let (addr, server) = w.serve().await;
+    let base = format!("http://{addr}");
     let d = driver().await;
     let profile = w.db.dir.join("chromium-profile");
     let c = browser(&d, &profile).await;
@@ -340,32 +302,10 @@ async fn text_of(c: &Client, css: &str) -> String {
 
 async fn a_citizen_reports_and_rates_on_the_portal(backend: TestBackend) {
     let w = World::new(backend).await;
-    let community = w
-        .city
-        .regions
-        .iter()
-        .find(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
-        .unwrap()
-        .code
-        .as_str()
-        .to_string();
-    let g = w
-        .city
-        .grids
-        .iter()
-        .find(|g| g.code.as_str().starts_with(&community))
-        .unwrap();
-    let p = g.shape.centroid().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(
-        axum::serve(
-            listener,
-            wangge_web::app(w.state.clone())
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .into_future(),
-    );
+    let community = w.communities("640202", 1).remove(0);
+    let (lon, lat) = w.point_in(&community);
+    let (addr, server) = w.serve().await;
+    let base = format!("http://{addr}");
     let d = driver().await;
     let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
     let tag = format!("{backend:?}").to_lowercase();
@@ -379,8 +319,8 @@ async fn a_citizen_reports_and_rates_on_the_portal(backend: TestBackend) {
         .send_keys("单元门口的垃圾三天没人清运")
         .await
         .unwrap();
-    set(&c, "input[name=lon]", &p.x().to_string()).await;
-    set(&c, "input[name=lat]", &p.y().to_string()).await;
+    set(&c, "input[name=lon]", &lon.to_string()).await;
+    set(&c, "input[name=lat]", &lat.to_string()).await;
     screenshots(&c, &format!("{tag}-portal")).await;
     click(&c, "#portal-form button[type=submit]").await;
     let code = text_of(&c, "#tracking-code").await;
@@ -398,19 +338,7 @@ async fn a_citizen_reports_and_rates_on_the_portal(backend: TestBackend) {
         json!({"move": "submit_result", "text": "已清运"}),
         json!({"move": "verify", "pass": true, "note": "已清理"}),
     ] {
-        let mut b = body;
-        b["version"] = json!(v);
-        let r = w
-            .send(
-                Request::post(format!("/api/v1/events/{id}/moves"))
-                    .header("authorization", format!("Bearer {cs}"))
-                    .header("content-type", "application/json")
-                    .body(Body::from(b.to_string()))
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        v = r.body["version"].as_i64().unwrap();
+        v = w.make_move(&id, &cs, v, body).await;
     }
 
     // The citizen looks the code up and rates the result.
@@ -445,28 +373,13 @@ async fn a_citizen_reports_and_rates_on_the_portal(backend: TestBackend) {
 
 async fn the_command_centre_counts_live(backend: TestBackend) {
     let w = World::new(backend).await;
-    let community = w
-        .city
-        .regions
-        .iter()
-        .find(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
-        .unwrap()
-        .code
-        .as_str()
-        .to_string();
+    let community = w.communities("640202", 1).remove(0);
     let centre = w.token("centre", "command_centre", "640202000000").await;
-    report(&w, &centre, &community).await;
+    w.report_in(&centre, &community, "小区门口堆放建筑垃圾")
+        .await;
     w.account("ld.web", "leader", "640202000000").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(
-        axum::serve(
-            listener,
-            wangge_web::app(w.state.clone())
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .into_future(),
-    );
+    let (addr, server) = w.serve().await;
+    let base = format!("http://{addr}");
     let d = driver().await;
     let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
     let tag = format!("{backend:?}").to_lowercase();
@@ -489,8 +402,10 @@ async fn the_command_centre_counts_live(backend: TestBackend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     screenshots(&c, &format!("{tag}-centre")).await;
-    report(&w, &centre, &community).await;
-    report(&w, &centre, &community).await;
+    w.report_in(&centre, &community, "小区门口堆放建筑垃圾")
+        .await;
+    w.report_in(&centre, &community, "小区门口堆放建筑垃圾")
+        .await;
     let mut seen = String::new();
     for _ in 0..100 {
         seen = text_of(&c, "[data-counter=reported_today]").await;
@@ -575,16 +490,7 @@ async fn a_grid_worker_reports_offline_and_it_arrives_once(backend: TestBackend)
         .unwrap();
     let p = g.shape.centroid().unwrap();
     w.account("wg.web", "grid_worker", g.code.as_str()).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server_addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(
-        axum::serve(
-            listener,
-            wangge_web::app(w.state.clone())
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .into_future(),
-    );
+    let (server_addr, server) = w.serve().await;
     let net = Network::to(server_addr).await;
     // `localhost` is a secure context, where a page may keep a service worker.
     let base = format!("http://localhost:{}", net.addr.port());

@@ -6,10 +6,8 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use geo::Centroid;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::{PASSWORD, World};
-use wangge_domain::region::Level;
 use wangge_store::testing::TestBackend;
 
 fn html(r: &support::Reply) -> String {
@@ -19,44 +17,13 @@ fn html(r: &support::Reply) -> String {
     }
 }
 
-async fn report(w: &World, token: &str, grid_prefix: &str) -> String {
-    let g = w
-        .city
-        .grids
-        .iter()
-        .find(|g| g.code.as_str().starts_with(grid_prefix))
-        .unwrap();
-    let c = g.shape.centroid().unwrap();
-    let r = w
-        .send(
-            Request::post("/api/v1/events")
-                .header("authorization", format!("Bearer {token}"))
-                .header("content-type", "application/json")
-                .body(Body::from(
-                    json!({"category": "0401", "lon": c.x(), "lat": c.y(), "description": "楼道堆放垃圾"})
-                        .to_string(),
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
-}
-
 async fn pages_in_scope(backend: TestBackend) {
     let w = World::new(backend).await;
-    let communities: Vec<String> = w
-        .city
-        .regions
-        .iter()
-        .filter(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
-        .take(2)
-        .map(|r| r.code.as_str().to_string())
-        .collect();
+    let communities = w.communities("640202", 2);
     let (mine, other) = (&communities[0], &communities[1]);
     let centre = w.token("centre", "command_centre", "640202000000").await;
-    let here = report(&w, &centre, mine).await;
-    let there = report(&w, &centre, other).await;
+    let here = w.report_in(&centre, mine, "楼道堆放垃圾").await;
+    let there = w.report_in(&centre, other, "楼道堆放垃圾").await;
     w.account("cs.page", "community_staff", mine).await;
     let login = w.login("cs.page", PASSWORD).await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);

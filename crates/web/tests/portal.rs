@@ -6,10 +6,8 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use geo::Centroid;
 use serde_json::{Value, json};
 use support::{Reply, World};
-use wangge_domain::region::Level;
 use wangge_store::testing::TestBackend;
 
 async fn public(w: &World, method: &str, uri: &str, body: Option<Value>) -> Reply {
@@ -23,39 +21,9 @@ async fn public(w: &World, method: &str, uri: &str, body: Option<Value>) -> Repl
     w.send(req.unwrap()).await
 }
 
-async fn staff_move(w: &World, id: &str, token: &str, version: i64, mut body: Value) -> i64 {
-    body["version"] = json!(version);
-    let r = w
-        .send(
-            Request::post(format!("/api/v1/events/{id}/moves"))
-                .header("authorization", format!("Bearer {token}"))
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body["version"].as_i64().unwrap()
-}
-
 fn point(w: &World) -> ((f64, f64), String) {
-    let community = w
-        .city
-        .regions
-        .iter()
-        .find(|r| r.level == Level::Community && r.code.as_str().starts_with("640202"))
-        .unwrap()
-        .code
-        .as_str()
-        .to_string();
-    let g = w
-        .city
-        .grids
-        .iter()
-        .find(|g| g.code.as_str().starts_with(&community))
-        .unwrap();
-    let c = g.shape.centroid().unwrap();
-    ((c.x(), c.y()), community)
+    let community = w.communities("640202", 1).remove(0);
+    (w.point_in(&community), community)
 }
 
 async fn a_citizen_reports_follows_and_rates(backend: TestBackend) {
@@ -119,18 +87,19 @@ async fn a_citizen_reports_follows_and_rates(backend: TestBackend) {
     .assert_error(StatusCode::CONFLICT, "public.cannot_rate");
 
     // The community handles it and closes it.
-    let mut v = staff_move(&w, &id, &cs, 1, json!({"move": "accept"})).await;
-    v = staff_move(&w, &id, &cs, v, json!({"move": "handle_here"})).await;
-    v = staff_move(
-        &w,
-        &id,
-        &cs,
-        v,
-        json!({"move": "submit_result", "text": "已清运"}),
-    )
-    .await;
-    staff_move(
-        &w,
+    let mut v = w.make_move(&id, &cs, 1, json!({"move": "accept"})).await;
+    v = w
+        .make_move(&id, &cs, v, json!({"move": "handle_here"}))
+        .await;
+    v = w
+        .make_move(
+            &id,
+            &cs,
+            v,
+            json!({"move": "submit_result", "text": "已清运"}),
+        )
+        .await;
+    w.make_move(
         &id,
         &cs,
         v,

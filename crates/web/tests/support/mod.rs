@@ -196,6 +196,81 @@ impl World {
         self.send(b.body(body).unwrap()).await
     }
 
+    /// A POST of a JSON body with a bearer token.
+    pub async fn post_json(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.send(
+            Request::post(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The first `n` communities whose codes start with `prefix`.
+    pub fn communities(&self, prefix: &str, n: usize) -> Vec<String> {
+        self.city
+            .regions
+            .iter()
+            .filter(|r| {
+                r.level == wangge_domain::region::Level::Community
+                    && r.code.as_str().starts_with(prefix)
+            })
+            .take(n)
+            .map(|r| r.code.as_str().to_string())
+            .collect()
+    }
+
+    /// The middle of the first grid whose code starts with `prefix`.
+    pub fn point_in(&self, prefix: &str) -> (f64, f64) {
+        use geo::Centroid;
+        let g = self
+            .city
+            .grids
+            .iter()
+            .find(|g| g.code.as_str().starts_with(prefix))
+            .unwrap();
+        let c = g.shape.centroid().unwrap();
+        (c.x(), c.y())
+    }
+
+    /// Reports an exposed-rubbish event in the first grid under `prefix`; returns its id.
+    pub async fn report_in(&self, token: &str, prefix: &str, description: &str) -> String {
+        let (lon, lat) = self.point_in(prefix);
+        let r = self
+            .post_json(
+                "/api/v1/events",
+                token,
+                serde_json::json!({"category": "0401", "lon": lon, "lat": lat, "description": description}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Makes a move as `token` from `version`; returns the event's new version.
+    pub async fn make_move(&self, id: &str, token: &str, version: i64, mut body: Value) -> i64 {
+        body["version"] = serde_json::json!(version);
+        let r = self
+            .post_json(&format!("/api/v1/events/{id}/moves"), token, body)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["version"].as_i64().unwrap()
+    }
+
+    /// This world's app on a real loopback port: its address, and the task serving it.
+    pub async fn serve(&self) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app =
+            app(self.state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (addr, task)
+    }
+
     pub async fn finish(self) {
         self.db.finish().await;
     }
