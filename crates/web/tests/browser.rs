@@ -276,10 +276,14 @@ async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend
     w.finish().await;
 }
 
-/// Sets a form field's value through the page (hidden fields included).
+/// Sets a form field's value through the page (hidden fields included; in a multiple choice, the
+/// one option chosen).
 async fn set(c: &Client, css: &str, value: &str) {
     c.execute(
-        "document.querySelector(arguments[0]).value = arguments[1]; return true;",
+        "const el = document.querySelector(arguments[0]);\
+         if (el.multiple) { for (const o of el.options) o.selected = o.value === arguments[1]; }\
+         else { el.value = arguments[1]; }\
+         return true;",
         vec![json!(css), json!(value)],
     )
     .await
@@ -606,8 +610,204 @@ async fn a_grid_worker_reports_offline_and_it_arrives_once(backend: TestBackend)
     w.finish().await;
 }
 
+/// Signs in through the login page and waits for the landing page.
+async fn sign_in(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    set(c, "input[name=username]", username).await;
+    set(c, "input[name=password]", PASSWORD).await;
+    click(c, "#login-form button[type=submit]").await;
+    for _ in 0..100 {
+        if !c.current_url().await.unwrap().as_str().ends_with("/login") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{username} did not get past the login page");
+}
+
+/// Signs out with the page's button.
+async fn sign_out(c: &Client) {
+    click(c, "#logout").await;
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().as_str().ends_with("/login") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("sign-out did not reach the login page");
+}
+
+/// Opens an event's page, makes a move from its form, and waits for the new state.
+async fn move_on_page(
+    c: &Client,
+    base: &str,
+    id: &str,
+    mv: &str,
+    fill: &[(&str, &str)],
+    then: &str,
+) {
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    let form = format!("form[data-move='{mv}']");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!("{form} button")))
+        .await
+        .unwrap_or_else(|_| panic!("the {mv} form"));
+    for (field, value) in fill {
+        set(c, &format!("{form} [name={field}]"), value).await;
+    }
+    click(c, &format!("{form} button")).await;
+    let mut state = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
+            state = el
+                .attr("data-state")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if state == then {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let error = c.find(Locator::Css("#move-error")).await.ok();
+    let error = match error {
+        Some(e) => e.text().await.unwrap_or_default(),
+        None => String::new(),
+    };
+    panic!("{mv}: state {state}, wanted {then}; page says {error:?}");
+}
+
+/// The loop through the pages, as the people do it: the community accepts and escalates, the
+/// street whistles two departments, both check in, the lead submits, the grid worker verifies on
+/// a phone-sized screen.
+async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let community = w.communities("640202", 1).remove(0);
+    let township = format!("{}000", &community[..9]);
+    let grid = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(&community))
+        .unwrap()
+        .code
+        .as_str()
+        .to_string();
+    let dept = |kind: &str, region: &str| {
+        w.city
+            .org
+            .departments
+            .iter()
+            .find(|d| d.kind == kind && d.region_code == region)
+            .unwrap_or_else(|| panic!("{kind} at {region}"))
+            .id
+            .to_string()
+    };
+    let station = dept("police_station", &township);
+    let county_um = dept("urban_management", "640202000000");
+    w.account("cs.loop", "community_staff", &community).await;
+    w.account("st.loop", "street_dispatcher", &township).await;
+    w.account("ps.loop", "department_staff", &station).await;
+    w.account("um.loop", "department_staff", &county_um).await;
+    w.account("wg.loop", "grid_worker", &grid).await;
+    let reporter = w.token("wg.api", "grid_worker", &grid).await;
+    let id = w
+        .report_in(&reporter, &grid, "商户占道经营，与居民发生争执")
+        .await;
+    let (addr, server) = w.serve().await;
+    let base = format!("http://{addr}");
+    let d = driver().await;
+    let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
+    let tag = format!("{backend:?}").to_lowercase();
+
+    sign_in(&c, &base, "cs.loop").await;
+    move_on_page(&c, &base, &id, "accept", &[], "accepted").await;
+    move_on_page(&c, &base, &id, "escalate", &[], "accepted").await;
+    sign_out(&c).await;
+
+    sign_in(&c, &base, "st.loop").await;
+    move_on_page(
+        &c,
+        &base,
+        &id,
+        "whistle",
+        &[
+            ("lead", &station),
+            ("others", &county_um),
+            ("task", "到场处置占道经营纠纷"),
+            ("check_in_minutes", "30"),
+        ],
+        "dispatched",
+    )
+    .await;
+    sign_out(&c).await;
+
+    screenshots(&c, &format!("{tag}-whistled")).await;
+    // The other department checks in first; the event starts moving when the lead does.
+    sign_in(&c, &base, "um.loop").await;
+    move_on_page(&c, &base, &id, "check_in", &[], "dispatched").await;
+    sign_out(&c).await;
+    sign_in(&c, &base, "ps.loop").await;
+    move_on_page(&c, &base, &id, "check_in", &[], "handling").await;
+    move_on_page(
+        &c,
+        &base,
+        &id,
+        "submit_result",
+        &[("text", "已劝离占道商户，双方达成谅解")],
+        "handled",
+    )
+    .await;
+    sign_out(&c).await;
+
+    // The grid worker checks on the phone.
+    c.set_window_size(360, 740).await.unwrap();
+    sign_in(&c, &base, "wg.loop").await;
+    move_on_page(
+        &c,
+        &base,
+        &id,
+        "verify",
+        &[("pass", "true"), ("note", "现场已恢复")],
+        "closed",
+    )
+    .await;
+    screenshots(&c, &format!("{tag}-verified")).await;
+
+    let d2 = w.get(&format!("/api/v1/events/{id}"), &reporter).await;
+    let moves: Vec<&str> = d2.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["move"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            "report",
+            "accept",
+            "escalate",
+            "whistle",
+            "check_in",
+            "check_in",
+            "submit_result",
+            "verify"
+        ]
+    );
+    let check_ins = d2.body["check_ins"].as_array().unwrap();
+    assert_eq!(check_ins.len(), 2, "{}", d2.body);
+    c.close().await.unwrap();
+    drop(d);
+    server.abort();
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     a_grid_worker_reports_offline_and_it_arrives_once,
+    the_whistle_loop_through_the_pages,
     a_community_worker_accepts_an_event_in_the_browser,
     a_citizen_reports_and_rates_on_the_portal,
     the_command_centre_counts_live
