@@ -236,9 +236,10 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                     ))));
                     continue;
                 }
-                if in_group.insert(key, i).is_some() {
+                if in_group.contains_key(key) {
                     continue; // answered below, once the first of the group has its code
                 }
+                in_group.insert(key, i);
             }
             blocks
                 .entry((r.event.region_code.clone(), r.event.code[6..].to_string()))
@@ -333,10 +334,131 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        outcomes
+        // Every job must have its answer before anything is committed: an error after the
+        // commit would send the group to be retried job by job over data already written.
+        let outcomes = outcomes
             .into_iter()
             .map(|o| o.ok_or_else(|| StoreError::corrupt("a job of the group has no outcome")))
-            .collect()
+            .collect::<Result<Vec<Outcome>, StoreError>>()?;
+        tx.commit().await?;
+        Ok(outcomes)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestBackend, TestDb};
+
+    fn report(key: Option<&str>, n: usize) -> NewReport {
+        let t = Utc::now().trunc_subsecs(6);
+        let event = EventRow {
+            region_code: "640202000000".into(),
+            id: uuid::Uuid::now_v7(),
+            code: "64020220261127".into(),
+            tracking_code: format!("T{n:015}"),
+            category_code: "0401".into(),
+            domain: "general".into(),
+            urgency: "normal".into(),
+            state: "reported".into(),
+            flow: "{}".into(),
+            version: 1,
+            source: "staff".into(),
+            description: format!("第{n}条"),
+            address: None,
+            lon: 106.2,
+            lat: 38.5,
+            grid_code: "640202001001001".into(),
+            reporter_account: None,
+            reporter_phone_enc: None,
+            reporter_phone_idx: None,
+            idempotency_key: key.map(str::to_string),
+            lead_department: None,
+            departments: " ".into(),
+            step: None,
+            step_started_at: None,
+            step_due_at: None,
+            step_due_provisional: 0,
+            suspended_at: None,
+            extension_minutes: None,
+            created_at: t,
+            updated_at: t,
+            yellow_at: None,
+            light_notified: "green".into(),
+        };
+        NewReport {
+            event,
+            first: NewMove {
+                move_name: "report".into(),
+                body: "{}".into(),
+                from_state: String::new(),
+                to_state: "reported".into(),
+                actor: "t".into(),
+                actor_role: "staff".into(),
+                department: None,
+                ip: None,
+            },
+            audit: AuditEntry {
+                actor: "t".into(),
+                actor_role: None,
+                ip: None,
+                action: "event.report".into(),
+                record_type: None,
+                record_id: None,
+                detail: serde_json::json!({}),
+            },
+        }
+    }
+
+    /// One group holding the same key several times, beside reports without keys: the first
+    /// with the key is stored and numbered, the repeats answer with it, and nothing is stored
+    /// twice; a later group with the key finds the stored event.
+    async fn a_group_with_repeated_keys(backend: TestBackend) {
+        let db = TestDb::open(backend).await;
+        let group: Vec<Payload> = (0..6)
+            .map(|n| {
+                let key = (n % 2 == 0).then_some("same-key");
+                Payload::Report(report(key, n))
+            })
+            .collect();
+        let outcomes = commit(&db.store, &group).await.unwrap();
+        let mut created = Vec::new();
+        let mut existing = Vec::new();
+        for o in outcomes {
+            match o {
+                Outcome::Reported(r) => match *r {
+                    Reported::Created(e) => created.push(e),
+                    Reported::Existing(e) => existing.push(e),
+                },
+                Outcome::Moved(_) => panic!("no moves here"),
+            }
+        }
+        assert_eq!((created.len(), existing.len()), (4, 2));
+        let keyed = created
+            .iter()
+            .find(|e| e.idempotency_key.is_some())
+            .unwrap();
+        assert!(existing.iter().all(|e| e.id == keyed.id));
+        let mut numbers: Vec<&str> = created.iter().map(|e| &e.code[14..]).collect();
+        numbers.sort();
+        assert_eq!(numbers, ["000001", "000002", "000003", "000004"]);
+        let again = commit(&db.store, &[Payload::Report(report(Some("same-key"), 9))])
+            .await
+            .unwrap();
+        assert!(
+            matches!(&again[0], Outcome::Reported(r) if matches!(r.as_ref(), Reported::Existing(e) if e.id == keyed.id))
+        );
+        assert_eq!(db.store.verify_audit().await.unwrap().records, 4);
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_group_with_repeated_keys_sqlite() {
+        a_group_with_repeated_keys(TestBackend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn a_group_with_repeated_keys_postgres() {
+        a_group_with_repeated_keys(TestBackend::Postgres).await;
+    }
 }
