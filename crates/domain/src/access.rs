@@ -209,6 +209,11 @@ impl Visibility {
         code.starts_with(&self.prefix)
     }
 
+    /// A county or more: lists over such an area read by time rather than by place.
+    pub fn is_wide(&self) -> bool {
+        self.prefix.len() <= 6
+    }
+
     /// The `[low, high)` code range of what is visible, for index-friendly SQL.
     pub fn range(&self) -> (String, String) {
         crate::region::code_range(&self.prefix)

@@ -457,6 +457,7 @@ async fn list(
         from: time_param(&q, "from", "event.bad_time")?,
         to: time_param(&q, "to", "event.bad_time")?,
         overdue_at: (light_filter == Some("red")).then(now),
+        before: None,
         limit: per_page,
         offset: (page - 1) * per_page,
     };

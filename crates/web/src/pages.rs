@@ -366,9 +366,10 @@ struct Desk {
     light: String,
     text: String,
     rows: Vec<Row>,
-    page: i64,
+    /// Showing older events than the newest page.
+    paged: bool,
     has_next: bool,
-    prev_link: String,
+    first_link: String,
     next_link: String,
 }
 
@@ -391,17 +392,22 @@ async fn desk(
     };
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let (state_filter, light_filter, text) = (get("state"), get("light"), get("text"));
-    let page: i64 = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .filter(|p| (1..=100_000).contains(p))
-        .unwrap_or(1);
+    // Paging by the last row seen (older than it), so a deep page costs what the first does.
+    let before = q
+        .get("before")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .zip(
+            q.get("before_id")
+                .and_then(|i| i.parse::<uuid::Uuid>().ok()),
+        );
     let query = EventQuery {
         state: Some(state_filter.clone()).filter(|s| parse_wire::<EventState>(s).is_some()),
         text: Some(text.trim().to_string()).filter(|t| !t.is_empty()),
         overdue_at: (light_filter == "red").then(now),
+        before,
         limit: PER_PAGE + 1,
-        offset: (page - 1) * PER_PAGE,
+        offset: 0,
         ..EventQuery::default()
     };
     let mut events = match state
@@ -414,6 +420,7 @@ async fn desk(
     };
     let has_next = events.len() as i64 > PER_PAGE;
     events.truncate(PER_PAGE as usize);
+    let last = events.last().map(|e| (e.created_at, e.id));
     let config = state.config.get();
     let rank = |l: &str| match l {
         "red" => 0,
@@ -451,14 +458,18 @@ async fn desk(
         .filter(|(_, _, r)| light_filter.is_empty() || r.light == light_filter)
         .collect();
     rows.sort_by_key(|(l, u, _)| (*l, *u));
-    let link = |p: i64| {
+    let filters = format!(
+        "/desk?state={}&light={}&text={}",
+        encode(&state_filter),
+        encode(&light_filter),
+        encode(&text)
+    );
+    let older = last.map_or_else(String::new, |(at, id)| {
         format!(
-            "/desk?state={}&light={}&text={}&page={p}",
-            encode(&state_filter),
-            encode(&light_filter),
-            encode(&text)
+            "{filters}&before={}&before_id={id}",
+            encode(&at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
         )
-    };
+    });
     render(&Desk {
         csrf: csrf_of(&state, &caller).await,
         user: caller.account.display_name.clone(),
@@ -478,10 +489,10 @@ async fn desk(
         light: light_filter.clone(),
         text: text.clone(),
         rows: rows.into_iter().map(|(_, _, r)| r).collect(),
-        page,
+        paged: before.is_some(),
         has_next,
-        prev_link: link(page - 1),
-        next_link: link(page + 1),
+        first_link: filters.clone(),
+        next_link: older,
     })
 }
 

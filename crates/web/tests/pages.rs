@@ -76,6 +76,16 @@ async fn pages_in_scope(backend: TestBackend) {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
+    // Paging by the last row seen: events older than a later point are listed, not those after
+    // an earlier one.
+    let later = "/desk?before=2999-01-01T00:00:00Z&before_id=ffffffff-ffff-ffff-ffff-ffffffffffff";
+    let earlier =
+        "/desk?before=2000-01-01T00:00:00Z&before_id=00000000-0000-0000-0000-000000000000";
+    let page = html(&w.with_session("GET", later, &cookie, None, None).await);
+    assert!(page.contains(&format!("/events/{here}")) && page.contains("回到最新"));
+    let page = html(&w.with_session("GET", earlier, &cookie, None, None).await);
+    assert!(!page.contains(&format!("/events/{here}")));
+
     // Filters and paging take what the user typed without breaking the page.
     let odd = w
         .with_session(
