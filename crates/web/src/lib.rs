@@ -1,5 +1,7 @@
 //! The HTTP surface of Wangge. Each area owns its router (`home`, `regions`, `locate`, `session`,
-//! `admin`, `people`); `app` puts them together with the layers every request passes through.
+//! `admin`, `people`, `calendar`, `events`, `attachments`, `settings`, `centre`, the public
+//! `portal`, and the web `pages`); `app` puts them together with the layers every request passes
+//! through.
 //! Handlers are thin: they take a [`auth::Caller`] (every endpoint but `/healthz`, `/` and the
 //! login needs one), parse, call the store or the domain, and shape JSON.
 
