@@ -61,12 +61,7 @@ impl crate::Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ('calendar_revision', '1') ON CONFLICT (key) DO UPDATE SET value = \
-                 CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
-            )
-            .execute(&mut *tx)
-            .await?;
+            crate::db::bump_revision!(tx, "calendar")?;
             tx.commit().await
         })?;
         Ok(())

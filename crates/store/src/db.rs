@@ -20,6 +20,22 @@ macro_rules! on_db {
     };
 }
 
+/// Moves a cache revision in `meta` on by one inside a transaction (`bump_revision!(tx, "atlas")`
+/// bumps `atlas_revision`): every server compares it with the revision its cache was built from.
+macro_rules! bump_revision {
+    ($tx:expr, $name:literal) => {
+        sqlx::query(concat!(
+            "INSERT INTO meta (key, value) VALUES ('",
+            $name,
+            "_revision', '1') ON CONFLICT (key) DO UPDATE SET value = \
+             CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"
+        ))
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use bump_revision;
+
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
     Sqlite(SqlitePool),

@@ -234,12 +234,7 @@ impl crate::Store {
                 );
                 q.build().execute(&mut *tx).await?;
             }
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ('atlas_revision', '1') ON CONFLICT (key) DO UPDATE SET value = \
-                 CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
-            )
-            .execute(&mut *tx)
-            .await?;
+            crate::db::bump_revision!(tx, "atlas")?;
             tx.commit().await
         })?;
         Ok(())

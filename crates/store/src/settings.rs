@@ -26,12 +26,7 @@ impl crate::Store {
             .bind(body)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ('settings_revision', '1') ON CONFLICT (key) DO UPDATE SET value = \
-                 CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
-            )
-            .execute(&mut *tx)
-            .await?;
+            crate::db::bump_revision!(tx, "settings")?;
             tx.commit().await
         })?;
         Ok(())

@@ -91,6 +91,27 @@ async fn screenshots(c: &Client, name: &str) {
     c.set_window_size(1366, 768).await.unwrap();
 }
 
+/// Waits for the event page (reloading after a move) to show a state; returns the last seen.
+async fn wait_for_state(c: &Client, want: &str) -> String {
+    let mut state = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
+            // The page is reloading while we look: a stale handle just means "look again".
+            state = el
+                .attr("data-state")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if state == want {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    state
+}
+
 /// Clicks the first element matching a CSS selector.
 async fn click(c: &Client, css: &str) {
     c.execute(
@@ -170,23 +191,7 @@ async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend
     // settles (the map draws, the grid's outline arrives), which would fail the test for nothing.
     click(&c, "form[data-move='accept'] button").await;
     // The page reloads with the new state.
-    let mut state = String::new();
-    for _ in 0..100 {
-        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
-            // The page is reloading while we look: a stale handle just means "look again".
-            state = el
-                .attr("data-state")
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            if state == "accepted" {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, "accepted");
+    assert_eq!(wait_for_state(&c, "accepted").await, "accepted");
     let history =
         w.db.store
             .event_history(
@@ -235,22 +240,7 @@ async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend
     .await
     .unwrap();
     click(&c, "form[data-move='submit_result'] button").await;
-    let mut state = String::new();
-    for _ in 0..100 {
-        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
-            state = el
-                .attr("data-state")
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            if state == "handled" {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, "handled");
+    assert_eq!(wait_for_state(&c, "handled").await, "handled");
     let e =
         w.db.store
             .event(
@@ -657,20 +647,9 @@ async fn move_on_page(
         set(c, &format!("{form} [name={field}]"), value).await;
     }
     click(c, &format!("{form} button")).await;
-    let mut state = String::new();
-    for _ in 0..100 {
-        if let Ok(el) = c.find(Locator::Css("#event-state")).await {
-            state = el
-                .attr("data-state")
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            if state == then {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let state = wait_for_state(c, then).await;
+    if state == then {
+        return;
     }
     let error = c.find(Locator::Css("#move-error")).await.ok();
     let error = match error {
