@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::Stream;
 use std::convert::Infallible;
 use std::time::Duration;
-use wangge_domain::access::Visibility;
+use wangge_domain::access::{Scope, Visibility};
 use wangge_domain::calendar::beijing;
 use wangge_store::{EventCounts, StoreError};
 
@@ -38,8 +38,17 @@ pub(crate) async fn counts(state: &AppState, vis: &Visibility) -> Result<EventCo
     state.store.event_counts(vis, day_start(t), t).await
 }
 
+/// The area a caller may count over. A department sees only the events sent to it, not its whole
+/// served area, so it gets no area counters (its work is its queue).
+pub(crate) fn area_of(caller: &Caller) -> ApiResult<Visibility> {
+    match caller.scope {
+        Scope::Place(_) => caller.visibility(),
+        Scope::Department { .. } => Err(crate::auth::forbidden()),
+    }
+}
+
 async fn counters(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<EventCounts>> {
-    let vis = caller.visibility()?;
+    let vis = area_of(&caller)?;
     Ok(Json(counts(&state, &vis).await?))
 }
 
@@ -47,7 +56,7 @@ async fn stream(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let vis = caller.visibility()?;
+    let vis = area_of(&caller)?;
     let changes = state.writer.subscribe();
     // (state, sight, write signals, last counters sent, whether to wait before counting)
     let start = (state, vis, changes, None::<EventCounts>, false);

@@ -171,7 +171,7 @@ async fn centre(State(state): State<AppState>, caller: Result<Caller, ApiError>)
         Ok(c) => c,
         Err(r) => return *r,
     };
-    let vis = match caller.visibility() {
+    let vis = match crate::centre::area_of(&caller) {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -189,7 +189,7 @@ async fn centre(State(state): State<AppState>, caller: Result<Caller, ApiError>)
             .flatten()
             .map(|r| r.name)
             .unwrap_or_default(),
-        Scope::Department { .. } => "本部门".into(),
+        Scope::Department { .. } => String::new(),
     };
     render(&Centre {
         csrf: csrf_of(&state, &caller).await,

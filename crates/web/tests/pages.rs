@@ -114,6 +114,23 @@ async fn pages_in_scope(backend: TestBackend) {
         "{}",
         counts.body
     );
+    // A department sees what was sent to it, not its whole area's totals.
+    let station = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| d.kind == "police_station" && d.region_code.starts_with("640202"))
+        .unwrap()
+        .id
+        .to_string();
+    let dept = w.token("ps.page", "department_staff", &station).await;
+    for uri in ["/api/v1/events/counters", "/api/v1/events/counters/stream"] {
+        w.get(uri, &dept)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+    }
+    assert_eq!(w.get("/centre", &dept).await.status, StatusCode::FORBIDDEN);
     let centre_counts = w.get("/api/v1/events/counters", &centre).await;
     assert_eq!(centre_counts.body["open"], 2);
     let page = html(&w.with_session("GET", "/centre", &cookie, None, None).await);
