@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 out=crates/web/assets/vendor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-packages=("htmx.org@2.0.11" "leaflet@1.9.4")
+packages=("htmx.org@2.0.11" "leaflet@1.9.4" "leaflet.markercluster@1.5.3" "echarts@6.1.0")
 (cd "$work" && for p in "${packages[@]}"; do npm pack -q "$p" >/dev/null; done)
-rm -rf "$out" && mkdir -p "$out/htmx" "$out/leaflet/images"
+rm -rf "$out" && mkdir -p "$out/htmx" "$out/leaflet/images" "$out/markercluster" "$out/echarts"
 tar -xzf "$work"/htmx.org-*.tgz -C "$work" && mv "$work/package" "$work/htmx"
 cp "$work/htmx/dist/htmx.min.js" "$out/htmx/"
 cp "$work/htmx/LICENSE" "$out/htmx/LICENSE"
@@ -17,6 +17,15 @@ tar -xzf "$work"/leaflet-*.tgz -C "$work" && mv "$work/package" "$work/leaflet"
 cp "$work/leaflet/dist/leaflet.js" "$work/leaflet/dist/leaflet.css" "$out/leaflet/"
 cp "$work/leaflet/dist/images/"*.png "$out/leaflet/images/"
 cp "$work/leaflet/LICENSE" "$out/leaflet/LICENSE"
+tar -xzf "$work"/leaflet.markercluster-*.tgz -C "$work" && mv "$work/package" "$work/markercluster"
+cp "$work/markercluster/dist/leaflet.markercluster.js" "$work/markercluster/dist/MarkerCluster.css" \
+   "$work/markercluster/dist/MarkerCluster.Default.css" "$out/markercluster/"
+cp "$work/markercluster/MIT-LICENCE.txt" "$out/markercluster/LICENSE"
+tar -xzf "$work"/echarts-*.tgz -C "$work" && mv "$work/package" "$work/echarts"
+cp "$work/echarts/dist/echarts.min.js" "$out/echarts/"
+cp "$work/echarts/LICENSE" "$work/echarts/NOTICE" "$out/echarts/"
+cp "$work/echarts/licenses/LICENSE-d3" "$out/echarts/LICENSE-d3"
+find "$out" -type f -exec chmod 644 {} +
 {
   echo "# Vendored front-end files"
   echo
@@ -26,6 +35,8 @@ cp "$work/leaflet/LICENSE" "$out/leaflet/LICENSE"
   echo "|---|---|---|"
   echo "| htmx.org | $(node -p "require('$work/htmx/package.json').version") | 0BSD (htmx/LICENSE) |"
   echo "| leaflet | $(node -p "require('$work/leaflet/package.json').version") | BSD-2-Clause (leaflet/LICENSE) |"
+  echo "| leaflet.markercluster | $(node -p "require('$work/markercluster/package.json').version") | MIT (markercluster/LICENSE) |"
+  echo "| echarts | $(node -p "require('$work/echarts/package.json').version") | Apache-2.0 (echarts/LICENSE, echarts/NOTICE) |"
   echo
   echo "| file | sha256 |"
   echo "|---|---|"

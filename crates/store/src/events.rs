@@ -122,6 +122,34 @@ pub struct EventCounts {
     pub closed_today: i64,
 }
 
+/// An open event as a point on the command centre's map: where it is, what it is, and the
+/// times its light is computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct EventPoint {
+    pub id: Uuid,
+    pub code: String,
+    pub category_code: String,
+    pub state: String,
+    pub urgency: String,
+    pub grid_code: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub step_due_at: Option<DateTime<Utc>>,
+    pub yellow_at: Option<DateTime<Utc>>,
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+/// Events reported since a time, counted four ways for the command centre's charts. Each list
+/// is (key, count); the day is the Beijing calendar day `YYYY-MM-DD`, the township the first nine
+/// digits of the grid code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EventBreakdown {
+    pub by_category: Vec<(String, i64)>,
+    pub by_domain: Vec<(String, i64)>,
+    pub by_township: Vec<(String, i64)>,
+    pub by_day: Vec<(String, i64)>,
+}
+
 /// What a list query filters on; every field optional.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -312,6 +340,84 @@ impl crate::Store {
             red,
             whistles_open,
             closed_today,
+        })
+    }
+
+    /// The open events in sight as map points, most urgent step first, at most `limit` of them
+    /// (one read of the open events by state; the map of a county or a city shows them all).
+    pub async fn open_event_points(
+        &self,
+        vis: &Visibility,
+        limit: i64,
+    ) -> Result<Vec<EventPoint>, StoreError> {
+        let (lo, hi) = vis.range();
+        let sql = "SELECT id, code, category_code, state, urgency, grid_code, lon, lat, \
+                     step_due_at, yellow_at, suspended_at \
+                   FROM events WHERE state IN ('reported', 'accepted', 'dispatched', 'handling', 'handled') \
+                     AND grid_code >= $1 AND grid_code < $2 \
+                   ORDER BY step_due_at, id LIMIT $3";
+        Ok(on_db!(self, |p| sqlx::query_as(sql)
+            .bind(&lo)
+            .bind(&hi)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// The events in sight reported since `since`, counted by category, domain, township and
+    /// Beijing day: four grouped reads of one time range of the index.
+    pub async fn event_breakdown(
+        &self,
+        vis: &Visibility,
+        since: DateTime<Utc>,
+    ) -> Result<EventBreakdown, StoreError> {
+        let (lo, hi) = vis.range();
+        let sqlite = self.backend() == crate::Backend::Sqlite;
+        // As in `events`: over a wide area SQLite must not prefer the place index.
+        let place = if vis.is_wide() && sqlite {
+            "+grid_code"
+        } else {
+            "grid_code"
+        };
+        // China keeps no summer time: the Beijing day is the UTC time moved on eight hours.
+        let day = if sqlite {
+            "date(created_at, '+8 hours')"
+        } else {
+            "to_char((created_at AT TIME ZONE 'UTC') + INTERVAL '8 hours', 'YYYY-MM-DD')"
+        };
+        let grouped = |key: &str| {
+            format!(
+                "SELECT {key} AS k, COUNT(*) AS n FROM events \
+                 WHERE created_at >= $1 AND {place} >= $2 AND {place} < $3 \
+                 GROUP BY {key} ORDER BY {key}"
+            )
+        };
+        let sqls = [
+            grouped("category_code"),
+            grouped("domain"),
+            grouped("substr(grid_code, 1, 9)"),
+            grouped(day),
+        ];
+        let mut lists: Vec<Vec<(String, i64)>> = Vec::with_capacity(4);
+        for sql in sqls {
+            let rows: Vec<(String, i64)> =
+                on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(since)
+                    .bind(&lo)
+                    .bind(&hi)
+                    .fetch_all(p)
+                    .await)?;
+            lists.push(rows);
+        }
+        let by_day = lists.pop().unwrap_or_default();
+        let by_township = lists.pop().unwrap_or_default();
+        let by_domain = lists.pop().unwrap_or_default();
+        let by_category = lists.pop().unwrap_or_default();
+        Ok(EventBreakdown {
+            by_category,
+            by_domain,
+            by_township,
+            by_day,
         })
     }
 

@@ -26,8 +26,8 @@ pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;
 pub use events::{
-    EventCounts, EventQuery, EventRow, EventWithHistory, MoveRow, NewMove, NewNotification,
-    WhistleRating,
+    EventBreakdown, EventCounts, EventPoint, EventQuery, EventRow, EventWithHistory, MoveRow,
+    NewMove, NewNotification, WhistleRating,
 };
 pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,

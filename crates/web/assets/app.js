@@ -112,20 +112,57 @@
       navigator.serviceWorker.register("/sw.js").catch(() => {});
     }
     const where = document.getElementById("report-location");
+    // The position on the map of the worker's grid: from the phone's GPS, or a tap on the map,
+    // and the marker can be dragged to the exact spot.
+    const mapEl = document.getElementById("report-map");
+    let place = () => {};
+    if (mapEl && window.L) {
+      const L = window.L;
+      const m = L.map(mapEl, { attributionControl: false }).setView([38.49, 106.23], 13);
+      let marker = null;
+      place = (lat, lon, how) => {
+        form.elements.lon.value = lon;
+        form.elements.lat.value = lat;
+        where.textContent = how + "（" + lon.toFixed(6) + ", " + lat.toFixed(6) + "，可拖动标记调整）";
+        if (!marker) {
+          marker = L.marker([lat, lon], { draggable: true, keyboard: true }).addTo(m);
+          marker.on("dragend", () => { const p = marker.getLatLng(); place(p.lat, p.lng, "已手动调整"); });
+        } else {
+          marker.setLatLng([lat, lon]);
+        }
+      };
+      m.on("click", (ev) => place(ev.latlng.lat, ev.latlng.lng, "已在地图上选定"));
+      if (mapEl.dataset.grid) {
+        fetch("/api/v1/grids/" + encodeURIComponent(mapEl.dataset.grid), { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null))
+          .then((g) => {
+            if (!g) return;
+            const outline = L.geoJSON(g, { style: { weight: 2, fillOpacity: 0.06 } }).addTo(m);
+            if (!marker) m.fitBounds(outline.getBounds());
+          })
+          .catch(() => {});
+      }
+      mapEl.placeAt = (lat, lon) => { place(lat, lon, "已定位"); m.setView([lat, lon], Math.max(m.getZoom(), 16)); };
+    } else {
+      place = (lat, lon, how) => {
+        form.elements.lon.value = lon;
+        form.elements.lat.value = lat;
+        where.textContent = how;
+      };
+    }
     document.getElementById("report-locate").addEventListener("click", () => {
-      if (!navigator.geolocation) { where.textContent = "此设备无法定位"; return; }
+      if (!navigator.geolocation) { where.textContent = "此设备无法定位，请在地图上点选位置"; return; }
       where.textContent = "正在定位…";
       navigator.geolocation.getCurrentPosition((p) => {
-        form.elements.lon.value = p.coords.longitude;
-        form.elements.lat.value = p.coords.latitude;
-        where.textContent = "已定位";
-      }, () => { where.textContent = "定位失败，请手动填写地址"; }, { enableHighAccuracy: true, timeout: 15000 });
+        if (mapEl && mapEl.placeAt) mapEl.placeAt(p.coords.latitude, p.coords.longitude);
+        else place(p.coords.latitude, p.coords.longitude, "已定位");
+      }, () => { where.textContent = "定位失败，请在地图上点选位置"; }, { enableHighAccuracy: true, timeout: 15000 });
     });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const error = document.getElementById("report-error");
       error.textContent = "";
-      if (!form.elements.lon.value) { error.textContent = "请先定位"; return; }
+      if (!form.elements.lon.value) { error.textContent = "请先定位，或在地图上点选位置"; return; }
       const bytes = new Uint8Array(16);
       window.crypto.getRandomValues(bytes);
       const key = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -289,6 +326,7 @@
           if (v !== undefined) el.textContent = v;
         }
         status.textContent = "实时更新中 · " + new Date().toLocaleTimeString("zh-CN");
+        document.dispatchEvent(new CustomEvent("wangge:counters", { detail: c }));
       });
       source.addEventListener("error", () => { status.textContent = "连接中断，正在重连…"; });
     }
@@ -318,6 +356,67 @@
         }
         settings.elements.settings.value = JSON.stringify(r.data, null, 2);
         status.textContent = "已保存，立即生效";
+      });
+    }
+    // 我的网格: the worker's grid and its open events.
+    const gridMap = document.getElementById("grid-map");
+    if (gridMap && window.L) {
+      const L = window.L;
+      const m = L.map(gridMap, { attributionControl: false }).setView([38.49, 106.23], 13);
+      const status = document.getElementById("grid-map-status");
+      const colour = { red: "#d92d20", yellow: "#f79009", green: "#12b76a" };
+      const get = (u) => fetch(u, { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))));
+      get("/api/v1/grids/" + encodeURIComponent(gridMap.dataset.grid))
+        .then((g) => { m.fitBounds(L.geoJSON(g, { style: { weight: 2, fillOpacity: 0.06 } }).addTo(m).getBounds()); })
+        .then(() => get(gridMap.dataset.points))
+        .then((d) => {
+          for (const e of d.events) {
+            const a = document.createElement("a");
+            a.href = "/events/" + encodeURIComponent(e.id);
+            a.textContent = e.code + " " + e.category;
+            L.circleMarker([e.lat, e.lon], { radius: 8, color: "#fff", weight: 1, fillColor: colour[e.light] || "#2e90fa", fillOpacity: 0.95 }).bindPopup(a).addTo(m);
+          }
+          status.textContent = "网格内在办事件 " + d.events.length + " 件";
+          gridMap.dataset.loaded = "true";
+        })
+        .catch(() => { status.textContent = "离线时无法显示网格地图"; });
+    }
+    // Administration: a new year's holiday notice, new accounts, unlocking and deactivating.
+    const calendar = document.getElementById("calendar-form");
+    if (calendar) {
+      calendar.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const status = document.getElementById("calendar-status");
+        const file = calendar.elements.notice.files[0];
+        if (!file) { status.textContent = "请选择文件"; return; }
+        const res = await fetch("/api/v1/calendar/years", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+          body: await file.text(),
+        });
+        let data = null;
+        try { data = await res.json(); } catch (_) { data = null; }
+        if (!res.ok) { status.textContent = message({ status: res.status, data }); return; }
+        status.textContent = "已导入 " + data.year + " 年安排：" + data.days + " 个日期，立即生效";
+        document.getElementById("calendar-years").textContent = data.published.join("、");
+      });
+    }
+    const accountForm = document.getElementById("account-form");
+    if (accountForm) {
+      accountForm.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const r = await api("POST", "/api/v1/accounts", fields(accountForm));
+        if (!r.ok) { document.getElementById("account-error").textContent = message(r); return; }
+        window.location.reload();
+      });
+    }
+    for (const b of document.querySelectorAll("button[data-account]")) {
+      b.addEventListener("click", async () => {
+        if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;
+        const r = await api("POST", "/api/v1/accounts/" + b.dataset.account + "/" + b.dataset.action);
+        if (!r.ok) { document.getElementById("account-error").textContent = message(r); return; }
+        window.location.reload();
       });
     }
     const report = document.getElementById("report-form");

@@ -1,8 +1,13 @@
 // Wangge service worker: keeps the reporting page and its files on the phone so a grid worker can
 // open it in a courtyard with no signal. API calls are never cached: reports made offline wait in
 // IndexedDB (see app.js) and are sent, exactly once, when the network returns.
-const CACHE = "wangge-report-v1";
-const SHELL = ["/report", "/assets/app.js", "/assets/app.css"];
+const CACHE = "wangge-report-v2";
+const SHELL = [
+  "/report", "/tasks", "/assets/app.js", "/assets/app.css",
+  "/assets/vendor/leaflet/leaflet.js", "/assets/vendor/leaflet/leaflet.css",
+  "/assets/vendor/leaflet/images/marker-icon.png", "/assets/vendor/leaflet/images/marker-icon-2x.png",
+  "/assets/vendor/leaflet/images/marker-shadow.png",
+];
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -1,7 +1,7 @@
-//! The working calendar over HTTP: when a time limit started at a moment falls due, and which years
-//! have a published notice.
+//! The working calendar over HTTP: when a time limit started at a moment falls due, which years
+//! have a published notice, and loading a new year's notice (system administrator).
 
-use crate::auth::Caller;
+use crate::auth::{Caller, now};
 use crate::{ApiError, ApiResult, AppState};
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -9,12 +9,54 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use wangge_domain::calendar::{Limit, beijing};
+use wangge_domain::calendar::{Limit, beijing, parse_holiday_cn};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/calendar/due", get(due))
-        .route("/api/v1/calendar/years", get(years))
+        .route("/api/v1/calendar/years", get(years).post(load_year))
+}
+
+/// Loads a year's holiday notice (the State Council publishes next year's each autumn) in the
+/// holiday-cn JSON format, checked whole: one bad entry and nothing is written. In force at once.
+async fn load_year(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> ApiResult<Json<Value>> {
+    caller.require(wangge_domain::access::Permission::Configure)?;
+    let schedule = parse_holiday_cn(&body).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        ApiError::bad_request(
+            "calendar.invalid",
+            format!(
+                "节假日安排有 {} 处问题，未导入：{}",
+                list.len(),
+                list.join("；")
+            ),
+        )
+        .with_details(json!({"problems": list}))
+    })?;
+    let t = now();
+    state.store.load_calendar_year(&schedule, "web", t).await?;
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "calendar.load",
+                Some("calendar_year"),
+                Some(schedule.year.to_string()),
+                json!({"days": schedule.days.len()}),
+            ),
+            t,
+        )
+        .await?;
+    state.calendar.reload(&state.store).await?;
+    Ok(Json(json!({
+        "year": schedule.year,
+        "days": schedule.days.len(),
+        "published": state.calendar.get().published_years().collect::<Vec<_>>(),
+    })))
 }
 
 /// Reads the one limit given as `working_days`, `working_hours` or `minutes`.

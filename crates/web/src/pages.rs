@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/centre", get(centre))
         .route("/admin", get(admin))
         .route("/report", get(report_page))
+        .route("/tasks", get(tasks_page))
         .route("/sw.js", get(service_worker))
         .route("/events/{id}", get(event_page))
         .route("/assets/{*path}", get(asset))
@@ -143,14 +144,17 @@ async fn asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Resp
     res
 }
 
-/// Each role lands on its own page: leaders and the command centre on the counters, the three
-/// administrators on administration, everyone else on the queue of their work.
+/// Each role lands on its own page: leaders, the command centre and mediators on the command
+/// centre, the three administrators on administration, grid workers on their tasks, everyone
+/// else on the queue of their work (a department's is its inbox).
 async fn home(caller: Result<Caller, ApiError>) -> Response {
     match signed_in(caller) {
-        Ok(c) if matches!(c.role, Role::CommandCentre | Role::Leader) => {
+        // Mediators watch the command centre until the mediation desk exists.
+        Ok(c) if matches!(c.role, Role::CommandCentre | Role::Leader | Role::Mediator) => {
             Redirect::to("/centre").into_response()
         }
         Ok(c) if c.role.is_administrator() => Redirect::to("/admin").into_response(),
+        Ok(c) if c.role == Role::GridWorker => Redirect::to("/tasks").into_response(),
         Ok(_) => Redirect::to("/desk").into_response(),
         Err(to_login) => *to_login,
     }
@@ -163,10 +167,18 @@ struct Centre {
     user: String,
     role: String,
     area: String,
+    /// The region code the map and charts are drawn for.
+    area_code: String,
     counts: wangge_store::EventCounts,
+    /// 大屏: the wall display's layout (`?screen=big`).
+    big_screen: bool,
 }
 
-async fn centre(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
+async fn centre(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let caller = match signed_in(caller) {
         Ok(c) => c,
         Err(r) => return *r,
@@ -196,7 +208,9 @@ async fn centre(State(state): State<AppState>, caller: Result<Caller, ApiError>)
         user: caller.account.display_name.clone(),
         role: caller.role.label_zh().into(),
         area,
+        area_code: crate::centre::area_code(&caller),
         counts,
+        big_screen: q.get("screen").is_some_and(|s| s == "big"),
     })
 }
 
@@ -274,6 +288,8 @@ struct ReportPage {
     user: String,
     role: String,
     categories: Vec<(String, String)>,
+    /// A grid worker's own grid, drawn under the position marker.
+    grid: String,
 }
 
 /// The grid worker's report page (any role that may report can use it): position from the phone,
@@ -293,7 +309,117 @@ async fn report_page(State(state): State<AppState>, caller: Result<Caller, ApiEr
             .iter()
             .map(|c| (c.code.clone(), format!("{} · {}", c.major_name, c.name)))
             .collect(),
+        grid: own_grid(&caller),
     })
+}
+
+struct Task {
+    id: String,
+    code: String,
+    category: String,
+    description: String,
+    due: String,
+    light: String,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    csrf: String,
+    user: String,
+    role: String,
+    /// 待核查: handled events the user may verify.
+    to_verify: Vec<Task>,
+    /// 就地处置: small matters kept in the community (小事不出网格), still being handled.
+    to_handle: Vec<Task>,
+    grid: String,
+}
+
+/// How many of each kind of task the phone page lists (the oldest first would hide the urgent:
+/// the queue's order is the store's, newest first, and the lights show what is late).
+const TASKS_LISTED: i64 = 100;
+
+/// The grid worker's "my tasks" (我的任务) and "my grid" (我的网格): what is waiting for their
+/// verification, the matters being handled here, and the grid's open events on its map.
+async fn tasks_page(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let vis = match caller.visibility() {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let department = department_of(&caller);
+    let config = state.config.get();
+    let mut lists: [Vec<Task>; 2] = [Vec::new(), Vec::new()];
+    for (i, (st, mv)) in [("handled", "verify"), ("handling", "submit_result")]
+        .into_iter()
+        .enumerate()
+    {
+        let query = EventQuery {
+            state: Some(st.into()),
+            limit: TASKS_LISTED,
+            ..EventQuery::default()
+        };
+        let events = match state
+            .store
+            .events(&vis, department.as_deref(), &query)
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        for e in events {
+            let Ok(flow) = parse_flow(&e.flow) else {
+                continue;
+            };
+            let actor = Actor {
+                role: caller.role,
+                department: department.clone(),
+                is_reporter: e.reporter_account == Some(caller.account.id),
+                is_event_grid_worker: caller.role == Role::GridWorker
+                    && matches!(&caller.scope, Scope::Place(Node::Grid(g)) if g.as_str() == e.grid_code),
+            };
+            // Verifying is the worker's own move; a matter handled here is theirs to see through
+            // even when the community records the result.
+            let mine = if mv == "verify" {
+                open_moves(&flow, &actor).contains(&"verify")
+            } else {
+                flow.handled_here
+            };
+            if !mine {
+                continue;
+            }
+            lists[i].push(Task {
+                id: e.id.to_string(),
+                code: e.code.clone(),
+                category: config
+                    .category(&e.category_code)
+                    .map_or(e.category_code.clone(), |c| c.name),
+                description: e.description.chars().take(60).collect(),
+                due: local(e.step_due_at),
+                light: light_of(&state, &e),
+            });
+        }
+    }
+    let [to_verify, to_handle] = lists;
+    render(&TasksPage {
+        csrf: csrf_of(&state, &caller).await,
+        user: caller.account.display_name.clone(),
+        role: caller.role.label_zh().into(),
+        to_verify,
+        to_handle,
+        grid: own_grid(&caller),
+    })
+}
+
+/// A grid worker's grid code (empty for other roles).
+fn own_grid(caller: &Caller) -> String {
+    match &caller.scope {
+        Scope::Place(Node::Grid(g)) if caller.role == Role::GridWorker => g.as_str().to_string(),
+        _ => String::new(),
+    }
 }
 
 /// The service worker, at the root so it may keep the report page for offline use.
@@ -353,6 +479,12 @@ struct Row {
     due: String,
     light: String,
     light_label: &'static str,
+    version: i64,
+    /// For a department's inbox: whether it leads (主办) or helps (协办), whether it has
+    /// reported for duty (报到), and whether it may check in now.
+    part: &'static str,
+    checked_in: &'static str,
+    can_check_in: bool,
 }
 
 #[derive(Template)]
@@ -371,6 +503,8 @@ struct Desk {
     has_next: bool,
     first_link: String,
     next_link: String,
+    /// 部门收件箱: the page of a department's staff, the work sent to it.
+    inbox: bool,
 }
 
 const PER_PAGE: i64 = 50;
@@ -433,10 +567,41 @@ async fn desk(
         "urgent" => 1,
         _ => 2,
     };
+    let department = department_of(&caller);
     let mut rows: Vec<(u8, u8, Row)> = events
         .iter()
         .map(|e| {
             let l = light_of(&state, e);
+            let (part, checked_in, can_check_in) = match (&department, parse_flow(&e.flow)) {
+                (Some(d), Ok(flow)) => {
+                    let actor = Actor {
+                        role: caller.role,
+                        department: Some(d.clone()),
+                        is_reporter: false,
+                        is_event_grid_worker: false,
+                    };
+                    let part = if flow.lead.as_ref() == Some(d) {
+                        "主办"
+                    } else if flow.co.contains(d) {
+                        "协办"
+                    } else {
+                        ""
+                    };
+                    let checked_in = if flow.checked_in.contains(d) {
+                        "已报到"
+                    } else if part.is_empty() {
+                        ""
+                    } else {
+                        "待报到"
+                    };
+                    (
+                        part,
+                        checked_in,
+                        open_moves(&flow, &actor).contains(&"check_in"),
+                    )
+                }
+                _ => ("", "", false),
+            };
             (
                 rank(&l),
                 urgency_rank(&e.urgency),
@@ -452,6 +617,10 @@ async fn desk(
                     due: local(e.step_due_at),
                     light_label: light_zh(&l),
                     light: l,
+                    version: e.version,
+                    part,
+                    checked_in,
+                    can_check_in,
                 },
             )
         })
@@ -493,6 +662,7 @@ async fn desk(
         has_next,
         first_link: filters.clone(),
         next_link: older,
+        inbox: department.is_some(),
     })
 }
 
@@ -818,8 +988,18 @@ async fn event_page(
     })
 }
 
-type Cells5 = (String, String, String, String, String);
 type Cells6 = (i64, String, String, String, String, String);
+
+struct AccountLine {
+    id: String,
+    username: String,
+    name: String,
+    role: String,
+    scope: String,
+    status: &'static str,
+    locked: bool,
+    active: bool,
+}
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -832,7 +1012,12 @@ struct Admin {
     show_policy: bool,
     show_audit: bool,
     settings: String,
-    accounts: Vec<Cells5>,
+    /// (id, username, name, role, scope, status, whether it can be unlocked / deactivated)
+    accounts: Vec<AccountLine>,
+    /// The roles an account may be created with here (administrators are made on the server).
+    roles: Vec<(&'static str, &'static str)>,
+    /// The years with a published holiday notice.
+    years: String,
     policy: Vec<(&'static str, String)>,
     actor: String,
     action: String,
@@ -870,6 +1055,18 @@ async fn admin(
         show_audit: audit_ok,
         settings: String::new(),
         accounts: Vec::new(),
+        roles: Role::ALL
+            .iter()
+            .filter(|r| !r.is_administrator())
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
+        years: state
+            .calendar
+            .get()
+            .published_years()
+            .map(|y| y.to_string())
+            .collect::<Vec<_>>()
+            .join("、"),
         policy: Vec::new(),
         actor: q.get("actor").cloned().unwrap_or_default(),
         action: q.get("action").cloned().unwrap_or_default(),
@@ -886,20 +1083,24 @@ async fn admin(
                         .role
                         .parse::<Role>()
                         .map_or(a.role.clone(), |r| r.label_zh().to_string());
+                    let locked = a.locked_until.is_some_and(|u| u > now());
                     let status = if a.active == 0 {
                         "已停用"
-                    } else if a.locked_until.is_some_and(|u| u > now()) {
+                    } else if locked {
                         "已锁定"
                     } else {
                         "正常"
                     };
-                    (
-                        a.username,
-                        a.display_name,
+                    AccountLine {
+                        id: a.id.to_string(),
+                        username: a.username,
+                        name: a.display_name,
                         role,
-                        a.scope_code,
-                        status.into(),
-                    )
+                        scope: a.scope_code,
+                        status,
+                        locked,
+                        active: a.active != 0,
+                    }
                 })
                 .collect(),
             Err(e) => return ApiError::from(e).into_response(),

@@ -343,5 +343,80 @@ mod calendar {
         w.finish().await;
     }
 
-    wangge_store::both_backends!(due_times_over_http);
+    async fn post_text(w: &World, token: &str, body: &str) -> support::Reply {
+        w.send(
+            axum::http::Request::post("/api/v1/calendar/years")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The system administrator loads next year's notice over HTTP (the administration page's
+    /// form): checked whole, nothing written when any entry is wrong, in force at once.
+    async fn a_new_year_is_loaded_over_http(backend: TestBackend) {
+        let (w, _) = demo_world(backend).await;
+        let sys = w.token("sys.cal", "system_admin", "640200000000").await;
+        let cs = w.token("cs.cal", "community_staff", "640202001001").await;
+        let due = "/api/v1/calendar/due?from=2028-03-01T10:00:00%2B08:00&working_days=1";
+        assert_eq!(w.get(due, &sys).await.body["provisional"], true);
+        let bad = [
+            ("{\"year\": 2028, \"days\": [", "不是有效的 JSON"),
+            ("{\"days\": []}", "缺少年份"),
+            (
+                r#"{"year": 2028, "days": [{"name": "元旦", "date": "2028-13-01", "isOffDay": true}]}"#,
+                "第 0 项",
+            ),
+        ];
+        for (body, says) in bad {
+            let r = post_text(&w, &sys, body).await;
+            r.assert_error(StatusCode::BAD_REQUEST, "calendar.invalid");
+            let m = r.body["error"]["message"].as_str().unwrap();
+            assert!(m.contains(says), "{m}");
+        }
+        assert_eq!(
+            w.get(due, &sys).await.body["provisional"],
+            true,
+            "nothing written"
+        );
+        // Community staff may not.
+        post_text(
+            &w,
+            &cs,
+            r#"{"year": 2028, "days": [{"name": "元旦", "date": "2028-01-01", "isOffDay": true}]}"#,
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+        // Spring Festival 2028 falls in late January: a made-up notice with a day off on 1 March.
+        let notice = r#"{"year": 2028, "days": [
+            {"name": "元旦", "date": "2028-01-01", "isOffDay": true},
+            {"name": "测试", "date": "2028-03-02", "isOffDay": true}
+        ]}"#;
+        let r = post_text(&w, &sys, notice).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            (r.body["year"].as_i64(), r.body["days"].as_i64()),
+            (Some(2028), Some(2))
+        );
+        let d = w.get(due, &sys).await;
+        assert_eq!(d.body["provisional"], false, "{}", d.body);
+        // Wednesday 1 March + 1 working day skips the day off on Thursday 2 March.
+        assert_eq!(d.body["due"], "2028-03-03T18:00:00+08:00", "{}", d.body);
+        let audit = w
+            .get(
+                "/api/v1/audit?action=calendar.load",
+                &w.token("aud.cal", "audit_admin", "640200000000").await,
+            )
+            .await;
+        assert_eq!(
+            audit.body["records"][0]["record_id"], "2028",
+            "{}",
+            audit.body
+        );
+        w.finish().await;
+    }
+
+    wangge_store::both_backends!(due_times_over_http, a_new_year_is_loaded_over_http);
 }

@@ -395,6 +395,53 @@ async fn the_command_centre_counts_live(backend: TestBackend) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The map of the grids with the open event, and the charts, drawn from our own data.
+    for sel in [
+        "#centre-map[data-loaded=true]",
+        "#centre-charts[data-loaded=true]",
+    ] {
+        let ok = c
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(sel))
+            .await
+            .is_ok();
+        if !ok {
+            let said = c
+                .execute(
+                    "return [document.getElementById('map-status').textContent, document.getElementById('centre-charts').dataset.error || '', typeof window.L, typeof window.echarts, window.L && typeof window.L.markerClusterGroup];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            panic!("{sel}: {said}");
+        }
+    }
+    let attr = |css: &'static str, name: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(css))
+                .await
+                .unwrap()
+                .attr(name)
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(attr("#centre-map", "data-events").await, "1");
+    assert_eq!(attr("#centre-charts", "data-days").await, "30");
+    assert!(
+        c.find(Locator::Css(
+            "#centre-map path.leaflet-interactive, #centre-map canvas"
+        ))
+        .await
+        .is_ok()
+    );
+    assert!(
+        c.find(Locator::Css("#chart-day canvas")).await.is_ok(),
+        "the chart is drawn"
+    );
     screenshots(&c, &format!("{tag}-centre")).await;
     w.report_in(&centre, &community, "小区门口堆放建筑垃圾")
         .await;
@@ -412,6 +459,24 @@ async fn the_command_centre_counts_live(backend: TestBackend) {
         seen, "3",
         "the counter follows new reports without a reload"
     );
+    // The map follows too (redrawn a few seconds after the counters change).
+    let mut on_map = String::new();
+    for _ in 0..150 {
+        on_map = attr("#centre-map", "data-events").await;
+        if on_map == "3" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(on_map, "3", "the map follows new reports without a reload");
+    // The wall display's layout.
+    c.goto(&format!("{base}/centre?screen=big")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("body.bigscreen #centre-map[data-loaded=true]"))
+        .await
+        .expect("the big screen");
+    screenshots(&c, &format!("{tag}-centre-big-screen")).await;
     c.close().await.unwrap();
     drop(d);
     server.abort();
@@ -495,9 +560,10 @@ async fn a_grid_worker_reports_offline_and_it_arrives_once(backend: TestBackend)
     set(&c, "input[name=username]", "wg.web").await;
     set(&c, "input[name=password]", PASSWORD).await;
     click(&c, "#login-form button[type=submit]").await;
+    // A grid worker lands on "my tasks".
     c.wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("table.queue"))
+        .for_element(Locator::Css("#to-verify"))
         .await
         .expect("signed in");
     c.goto(&format!("{base}/report")).await.unwrap();
@@ -659,9 +725,10 @@ async fn move_on_page(
     panic!("{mv}: state {state}, wanted {then}; page says {error:?}");
 }
 
-/// The loop through the pages, as the people do it: the community accepts and escalates, the
-/// street whistles two departments, both check in, the lead submits, the grid worker verifies on
-/// a phone-sized screen.
+/// The whole story through the pages, as the people do it: a citizen reports on the portal and
+/// gets a code; the community accepts and escalates; the street whistles two departments; one
+/// checks in from its inbox, the lead from the event page and submits with a photo; the grid
+/// worker verifies from "my tasks" on a phone-sized screen; the citizen looks the code up and rates.
 async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
     let w = World::new(backend).await;
     let community = w.communities("640202", 1).remove(0);
@@ -671,10 +738,9 @@ async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
         .grids
         .iter()
         .find(|g| g.code.as_str().starts_with(&community))
-        .unwrap()
-        .code
-        .as_str()
-        .to_string();
+        .unwrap();
+    let at = grid.shape.centroid().unwrap();
+    let grid = grid.code.as_str().to_string();
     let dept = |kind: &str, region: &str| {
         w.city
             .org
@@ -692,15 +758,33 @@ async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
     w.account("ps.loop", "department_staff", &station).await;
     w.account("um.loop", "department_staff", &county_um).await;
     w.account("wg.loop", "grid_worker", &grid).await;
-    let reporter = w.token("wg.api", "grid_worker", &grid).await;
-    let id = w
-        .report_in(&reporter, &grid, "商户占道经营，与居民发生争执")
+    let centre = w
+        .token("centre.api", "command_centre", "640202000000")
         .await;
     let (addr, server) = w.serve().await;
     let base = format!("http://{addr}");
     let d = driver().await;
     let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
     let tag = format!("{backend:?}").to_lowercase();
+
+    // The citizen, on a phone, without an account.
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&format!("{base}/portal")).await.unwrap();
+    set(&c, "select[name=category]", "0401").await;
+    set(
+        &c,
+        "textarea[name=description]",
+        "商户占道经营，与居民发生争执",
+    )
+    .await;
+    set(&c, "input[name=lon]", &at.x().to_string()).await;
+    set(&c, "input[name=lat]", &at.y().to_string()).await;
+    click(&c, "#portal-form button[type=submit]").await;
+    let code = text_of(&c, "#tracking-code").await;
+    let list = w.get("/api/v1/events", &centre).await;
+    let id = list.body["events"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list.body["events"][0]["source"], "citizen", "{}", list.body);
+    c.set_window_size(1366, 768).await.unwrap();
 
     sign_in(&c, &base, "cs.loop").await;
     move_on_page(&c, &base, &id, "accept", &[], "accepted").await;
@@ -725,38 +809,91 @@ async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
     sign_out(&c).await;
 
     screenshots(&c, &format!("{tag}-whistled")).await;
-    // The other department checks in first; the event starts moving when the lead does.
+    // The other department checks in from its inbox; the event starts moving when the lead does.
     sign_in(&c, &base, "um.loop").await;
-    move_on_page(&c, &base, &id, "check_in", &[], "dispatched").await;
+    c.goto(&format!("{base}/desk")).await.unwrap();
+    assert!(text_of(&c, "h1").await.contains("部门收件箱"));
+    screenshots(&c, &format!("{tag}-inbox")).await;
+    click(
+        &c,
+        &format!("form[data-move='check_in'][data-event='{id}'] button"),
+    )
+    .await;
+    let mut row = String::new();
+    for _ in 0..100 {
+        // The page reloads after the move: between two pages there is no table to read.
+        if let Ok(body) = c.find(Locator::Css("table.queue tbody")).await {
+            row = body.text().await.unwrap_or_default();
+        }
+        if row.contains("已报到") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(row.contains("已报到") && row.contains("协办"), "{row}");
     sign_out(&c).await;
     sign_in(&c, &base, "ps.loop").await;
     move_on_page(&c, &base, &id, "check_in", &[], "handling").await;
-    move_on_page(
+    // The lead submits its result with a photo from the scene.
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    let photo = w.db.dir.join("scene.png");
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend((0..5000u32).map(|i| (i % 251) as u8));
+    std::fs::write(&photo, &png).unwrap();
+    c.find(Locator::Css(
+        "form[data-move='submit_result'] input[type=file]",
+    ))
+    .await
+    .unwrap()
+    .send_keys(&photo.display().to_string())
+    .await
+    .unwrap();
+    set(
         &c,
-        &base,
-        &id,
-        "submit_result",
-        &[("text", "已劝离占道商户，双方达成谅解")],
-        "handled",
+        "form[data-move='submit_result'] textarea[name=text]",
+        "已劝离占道商户，双方达成谅解",
     )
     .await;
+    click(&c, "form[data-move='submit_result'] button").await;
+    assert_eq!(wait_for_state(&c, "handled").await, "handled");
     sign_out(&c).await;
 
-    // The grid worker checks on the phone.
+    // The grid worker, on the phone: the event waits on "my tasks"; verified from there.
     c.set_window_size(360, 740).await.unwrap();
     sign_in(&c, &base, "wg.loop").await;
-    move_on_page(
-        &c,
-        &base,
-        &id,
-        "verify",
-        &[("pass", "true"), ("note", "现场已恢复")],
-        "closed",
-    )
-    .await;
+    assert!(c.current_url().await.unwrap().as_str().ends_with("/tasks"));
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#grid-map[data-loaded=true]"))
+        .await
+        .expect("the grid worker's map of the grid");
+    screenshots(&c, &format!("{tag}-tasks")).await;
+    click(&c, &format!("#to-verify a[href='/events/{id}']")).await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[data-move='verify'] button"))
+        .await
+        .expect("the verify form");
+    set(&c, "form[data-move='verify'] [name=pass]", "true").await;
+    set(&c, "form[data-move='verify'] [name=note]", "现场已恢复").await;
+    click(&c, "form[data-move='verify'] button").await;
+    assert_eq!(wait_for_state(&c, "closed").await, "closed");
     screenshots(&c, &format!("{tag}-verified")).await;
+    sign_out(&c).await;
 
-    let d2 = w.get(&format!("/api/v1/events/{id}"), &reporter).await;
+    // The citizen looks the code up and rates.
+    c.goto(&format!("{base}/portal/track?code={code}"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, "#track-state").await, "已结案");
+    click(&c, "#rate-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#track-rated:not([hidden])"))
+        .await
+        .expect("the rating recorded");
+
+    let d2 = w.get(&format!("/api/v1/events/{id}"), &centre).await;
     let moves: Vec<&str> = d2.body["history"]
         .as_array()
         .unwrap()
@@ -773,11 +910,25 @@ async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
             "check_in",
             "check_in",
             "submit_result",
-            "verify"
+            "verify",
+            "rate"
         ]
     );
+    assert_eq!(d2.body["rating"], "satisfied");
     let check_ins = d2.body["check_ins"].as_array().unwrap();
     assert_eq!(check_ins.len(), 2, "{}", d2.body);
+    let e =
+        w.db.store
+            .event(
+                &wangge_domain::access::Visibility::system(),
+                None,
+                id.parse().unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    let photos = w.db.store.attachments(&e).await.unwrap();
+    assert_eq!((photos.len(), photos[0].kind.as_str()), (1, "after"));
     c.close().await.unwrap();
     drop(d);
     server.abort();

@@ -114,6 +114,54 @@ async fn pages_in_scope(backend: TestBackend) {
         "{}",
         counts.body
     );
+    // The map: this community's one open event, green, in its grid; not the other's.
+    let map = w
+        .with_session("GET", "/api/v1/centre/map", &cookie, None, None)
+        .await;
+    assert_eq!(map.status, StatusCode::OK, "{}", map.body);
+    let points = map.body["events"].as_array().unwrap();
+    assert_eq!(points.len(), 1, "{}", map.body);
+    assert_eq!(points[0]["id"], here.as_str());
+    assert_eq!(points[0]["light"], "green");
+    let grid = points[0]["grid"].as_str().unwrap();
+    assert!(grid.starts_with(mine.as_str()), "{grid}");
+    assert_eq!(map.body["grids"][grid]["open"], 1);
+    assert_eq!(map.body["grids"].as_object().unwrap().len(), 1);
+    assert_eq!(map.body["area"], mine.as_str());
+    // The charts: 30 days ending today, the one report today, under its class and township.
+    let charts = w
+        .with_session("GET", "/api/v1/centre/charts", &cookie, None, None)
+        .await;
+    assert_eq!(charts.status, StatusCode::OK, "{}", charts.body);
+    let days = charts.body["by_day"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let today = chrono::Utc::now()
+        .with_timezone(&wangge_domain::calendar::beijing())
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(days[29]["day"], today.as_str(), "{}", charts.body);
+    assert_eq!(days[29]["count"], 1);
+    assert_eq!(
+        days.iter()
+            .map(|d| d["count"].as_i64().unwrap())
+            .sum::<i64>(),
+        1
+    );
+    assert_eq!(charts.body["by_category"][0]["code"], "0401");
+    assert_eq!(charts.body["by_category"][0]["count"], 1);
+    assert_eq!(
+        charts.body["by_township"][0]["code"],
+        format!("{}000", &mine[..9])
+    );
+    assert_eq!(charts.body["by_township"].as_array().unwrap().len(), 1);
+    assert_eq!(charts.body["by_domain"].as_array().unwrap().len(), 1);
+    // The command centre of the county sees both, one grid each.
+    let county_map = w.get("/api/v1/centre/map", &centre).await;
+    assert_eq!(county_map.body["events"].as_array().unwrap().len(), 2);
+    assert_eq!(county_map.body["grids"].as_object().unwrap().len(), 2);
+    let county_charts = w.get("/api/v1/centre/charts", &centre).await;
+    assert_eq!(county_charts.body["by_day"][29]["count"], 2);
+
     // A department sees what was sent to it, not its whole area's totals.
     let station = w
         .city
@@ -125,7 +173,12 @@ async fn pages_in_scope(backend: TestBackend) {
         .id
         .to_string();
     let dept = w.token("ps.page", "department_staff", &station).await;
-    for uri in ["/api/v1/events/counters", "/api/v1/events/counters/stream"] {
+    for uri in [
+        "/api/v1/events/counters",
+        "/api/v1/events/counters/stream",
+        "/api/v1/centre/map",
+        "/api/v1/centre/charts",
+    ] {
         w.get(uri, &dept)
             .await
             .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
@@ -137,6 +190,19 @@ async fn pages_in_scope(backend: TestBackend) {
     assert!(
         page.contains("指挥调度中心") && page.contains("data-counter=\"open\">1<"),
         "{page}"
+    );
+    assert!(
+        page.contains(&format!("/api/v1/grids?within={mine}")),
+        "{page}"
+    );
+    assert!(page.contains("/assets/vendor/echarts/echarts.min.js") && !page.contains("bigscreen"));
+    let big = html(
+        &w.with_session("GET", "/centre?screen=big", &cookie, None, None)
+            .await,
+    );
+    assert!(
+        big.contains("class=\"bigscreen\"") && big.contains("退出大屏"),
+        "{big}"
     );
 
     // Signed out: to the login page.
@@ -189,6 +255,145 @@ async fn assets_are_served_by_the_binary(backend: TestBackend) {
     w.finish().await;
 }
 
+/// The grid worker's phone pages (my tasks, my grid) and a department's inbox: each lists the
+/// work that is the user's to do, and it moves from list to list as the event moves.
+async fn tasks_and_inbox(backend: TestBackend) {
+    use geo::Centroid;
+    let w = World::new(backend).await;
+    let community = w.communities("640202", 1).remove(0);
+    let grid = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(community.as_str()))
+        .unwrap();
+    let gcode = grid.code.as_str().to_string();
+    let at = grid.shape.centroid().unwrap();
+    let centre = w.token("centre.t", "command_centre", "640202000000").await;
+    let cs = w.token("cs.t", "community_staff", &community).await;
+    let gw = w.token("gw.t", "grid_worker", &gcode).await;
+    let report = |text: &'static str| {
+        let w = &w;
+        let centre = &centre;
+        async move {
+            let r = w
+                .post_json(
+                    "/api/v1/events",
+                    centre,
+                    serde_json::json!({"category": "0401", "lon": at.x(), "lat": at.y(), "description": text}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_string()
+        }
+    };
+    let small = report("门口垃圾桶满溢").await;
+
+    // A grid worker lands on their tasks; nothing waits for them yet; their grid is on the map.
+    let home = w.get("/", &gw).await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.headers["location"], "/tasks");
+    let page = html(&w.get("/tasks", &gw).await);
+    assert!(
+        page.contains("我的任务") && page.contains("没有等待您核查的事件"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("data-grid=\"{gcode}\"")), "{page}");
+    assert!(!page.contains(&format!("/events/{small}")));
+    let mine = w.get("/api/v1/centre/map", &gw).await;
+    assert_eq!(
+        mine.body["events"][0]["id"],
+        small.as_str(),
+        "{}",
+        mine.body
+    );
+
+    // Handled here (小事不出网格): on the worker's list of matters in hand.
+    let mut v = w
+        .make_move(&small, &cs, 1, serde_json::json!({"move": "accept"}))
+        .await;
+    v = w
+        .make_move(&small, &cs, v, serde_json::json!({"move": "handle_here"}))
+        .await;
+    let page = html(&w.get("/tasks", &gw).await);
+    let (verify, handle) = page.split_once("id=\"to-handle\"").unwrap();
+    assert!(!verify.contains(&format!("/events/{small}")), "{page}");
+    assert!(handle.contains(&format!("/events/{small}")), "{page}");
+    // The result is in: now it waits for the worker's verification.
+    w.make_move(
+        &small,
+        &cs,
+        v,
+        serde_json::json!({"move": "submit_result", "text": "已清运"}),
+    )
+    .await;
+    let page = html(&w.get("/tasks", &gw).await);
+    let (verify, handle) = page.split_once("id=\"to-handle\"").unwrap();
+    assert!(verify.contains(&format!("/events/{small}")), "{page}");
+    assert!(!handle.contains(&format!("/events/{small}")), "{page}");
+    // Another grid's worker has nothing of it.
+    let elsewhere = w
+        .city
+        .grids
+        .iter()
+        .find(|g| !g.code.as_str().starts_with(community.as_str()))
+        .unwrap();
+    let gw2 = w
+        .token("gw2.t", "grid_worker", elsewhere.code.as_str())
+        .await;
+    let page = html(&w.get("/tasks", &gw2).await);
+    assert!(!page.contains(&format!("/events/{small}")), "{page}");
+
+    // A department's inbox: what was dispatched to it, with its part and the check-in.
+    let station = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| d.kind == "police_station" && community.starts_with(&d.region_code[..9]))
+        .unwrap()
+        .id
+        .to_string();
+    let ps = w.token("ps.t", "department_staff", &station).await;
+    let big = report("夜间施工噪音扰民").await;
+    let v = w
+        .make_move(&big, &centre, 1, serde_json::json!({"move": "accept"}))
+        .await;
+    let v = w
+        .make_move(
+            &big,
+            &centre,
+            v,
+            serde_json::json!({"move": "dispatch", "lead": station, "co": []}),
+        )
+        .await;
+    let page = html(&w.get("/desk", &ps).await);
+    assert!(
+        page.contains("部门收件箱") && page.contains("主办"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "data-move=\"check_in\" data-event=\"{big}\" data-version=\"{v}\""
+        )),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&format!("/events/{small}")),
+        "not sent to it"
+    );
+    w.make_move(&big, &ps, v, serde_json::json!({"move": "check_in"}))
+        .await;
+    let page = html(&w.get("/desk", &ps).await);
+    assert!(
+        page.contains("已报到") && !page.contains("data-move=\"check_in\""),
+        "{page}"
+    );
+    // Other roles' queues are not inboxes.
+    assert!(!html(&w.get("/desk", &cs).await).contains("部门收件箱"));
+    w.finish().await;
+}
+
 /// Administration: one duty per administrator, nothing for anyone else.
 async fn administration_pages(backend: TestBackend) {
     let w = World::new(backend).await;
@@ -202,6 +407,19 @@ async fn administration_pages(backend: TestBackend) {
         "{page}"
     );
     assert!(page.contains("aud.page") && !page.contains("审计日志"));
+    // The holiday notice of a new year, and accounts: created here for every role but the
+    // administrators (made on the server), unlocked and deactivated from their row.
+    assert!(
+        page.contains("id=\"calendar-form\"") && page.contains("2026"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"account-form\"") && page.contains("<option value=\"grid_worker\">")
+    );
+    assert!(!page.contains("<option value=\"system_admin\">"));
+    assert!(page.contains("data-action=\"deactivate\""));
+    let page = html(&w.get("/admin", &sec).await);
+    assert!(!page.contains("account-form") && !page.contains("calendar-form"));
     let page = html(&w.get("/admin", &sec).await);
     assert!(page.contains("安全策略") && page.contains("5 次") && !page.contains("settings-form"));
     // The audit administrator sees who did what, and filters it.
@@ -218,5 +436,6 @@ async fn administration_pages(backend: TestBackend) {
 wangge_store::both_backends!(
     pages_in_scope,
     assets_are_served_by_the_binary,
-    administration_pages
+    administration_pages,
+    tasks_and_inbox
 );

@@ -111,6 +111,7 @@ enum Guard {
 const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/healthz", Guard::Public),
     ("GET", "/", Guard::Page),
+    ("GET", "/tasks", Guard::Page),
     ("GET", "/login", Guard::Public),
     ("GET", "/portal", Guard::Public),
     ("GET", "/portal/track", Guard::Public),
@@ -135,6 +136,8 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/api/v1/events", Guard::Scoped),
     ("GET", "/api/v1/events/counters", Guard::Scoped),
     ("GET", "/api/v1/events/counters/stream", Guard::Scoped),
+    ("GET", "/api/v1/centre/map", Guard::Scoped),
+    ("GET", "/api/v1/centre/charts", Guard::Scoped),
     ("POST", "/api/v1/events", Guard::Scoped),
     ("GET", "/api/v1/events/{id}", Guard::Scoped),
     ("POST", "/api/v1/events/{id}/moves", Guard::Scoped),
@@ -146,6 +149,11 @@ const ROUTES: &[(&str, &str, Guard)] = &[
         Guard::Scoped,
     ),
     ("GET", "/api/v1/calendar/years", Guard::Own),
+    (
+        "POST",
+        "/api/v1/calendar/years",
+        Guard::Admin(Permission::Configure),
+    ),
     ("GET", "/api/v1/regions/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids/{code}", Guard::Scoped),
     ("GET", "/api/v1/grids", Guard::Scoped),
