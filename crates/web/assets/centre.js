@@ -50,6 +50,7 @@
       clusters.addLayers(markers);
       const shown = Object.keys(loads).length;
       status.textContent = "在办事件 " + data.events.length + " 件，分布在 " + shown + " 个网格" + (data.truncated ? "（只显示最紧急的部分）" : "");
+      if (el.dataset.loaded !== "true") performance.mark("wangge:map-drawn");
       el.dataset.loaded = "true";
       el.dataset.events = String(data.events.length);
     }
@@ -117,6 +118,7 @@
         series: [{ type: "pie", radius: ["35%", "70%"], data: d.by_domain.map((r) => ({ name: r.name, value: r.count })), label: { formatter: "{b} {c}" } }],
       });
       charts.township.setOption(bars([...d.by_township].sort((a, b) => b.count - a.count)));
+      if (el.dataset.loaded !== "true") performance.mark("wangge:charts-drawn");
       el.dataset.loaded = "true";
       el.dataset.days = String(d.by_day.length);
     }

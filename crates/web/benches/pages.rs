@@ -1,6 +1,6 @@
 //! Server time of the pages over 100,000 events in the caller's area (a year of generated demo
-//! events at 300 a day): the queue's first and a deep page, the command centre, the counters, one
-//! event's page. Baseline in the same run: `GET /healthz` (one trivial database round trip).
+//! events at 300 a day): the queue's first and a deep page, the command centre with the data of
+//! its map and charts and the city's grid layer, the counters, one event's page. Baseline in the same run: `GET /healthz` (one trivial database round trip).
 //! Requests go through the whole router in-process, the caller (the city's command centre)
 //! established as in the auth benchmark. Run: `cargo bench -p wangge-web --bench pages`.
 
@@ -98,6 +98,12 @@ async fn main() {
         ("queue, red only", "/desk?light=red".to_string()),
         ("command centre", "/centre".to_string()),
         ("counters (JSON)", "/api/v1/events/counters".to_string()),
+        ("centre map data (JSON)", "/api/v1/centre/map".to_string()),
+        ("centre charts (JSON)", "/api/v1/centre/charts".to_string()),
+        (
+            "the city's grids (GeoJSON)",
+            "/api/v1/grids?within=640200000000".to_string(),
+        ),
         ("one event's page", event),
     ];
     for (_, uri) in &pages {

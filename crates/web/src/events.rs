@@ -386,7 +386,7 @@ const DUPLICATE_RADIUS_M: f64 = 250.0;
 const DUPLICATE_WINDOW_HOURS: i64 = 72;
 
 /// Open events of the same category within 250 m and 72 hours, nearest first.
-async fn likely_duplicates(
+pub(crate) async fn likely_duplicates(
     state: &AppState,
     vis: &Visibility,
     e: &EventRow,

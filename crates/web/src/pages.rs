@@ -725,6 +725,16 @@ struct EventPage {
     lat: f64,
     moves: Vec<MoveForm>,
     history: Vec<HistoryLine>,
+    /// 疑似重复: open events of the same class nearby, each with a form to merge into it.
+    duplicates: Vec<Duplicate>,
+}
+
+struct Duplicate {
+    id: String,
+    code: String,
+    state: &'static str,
+    distance_m: f64,
+    description: String,
 }
 
 #[derive(Template)]
@@ -924,6 +934,27 @@ async fn event_page(
         })
         .unwrap_or_else(|| "—".into());
     let light = light_of(&state, &e);
+    // Likely duplicates (same class, 250 m, 72 h) while the event may still be merged into one.
+    let duplicates = match caller.visibility() {
+        Ok(vis) if names.contains(&"merge") => crate::events::likely_duplicates(&state, &vis, &e)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| Duplicate {
+                id: d["id"].as_str().unwrap_or_default().to_string(),
+                code: d["code"].as_str().unwrap_or_default().to_string(),
+                state: state_zh(d["state"].as_str().unwrap_or_default()),
+                distance_m: d["distance_m"].as_f64().unwrap_or_default(),
+                description: d["description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(60)
+                    .collect(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     render(&EventPage {
         csrf,
         user,
@@ -960,6 +991,7 @@ async fn event_page(
         routed,
         lon: e.lon,
         lat: e.lat,
+        duplicates,
         moves: names
             .into_iter()
             .map(|n| form_of(n, &departments, &categories))

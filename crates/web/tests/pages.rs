@@ -356,6 +356,20 @@ async fn tasks_and_inbox(backend: TestBackend) {
         .to_string();
     let ps = w.token("ps.t", "department_staff", &station).await;
     let big = report("夜间施工噪音扰民").await;
+    // Reported where the first one still is open: the desk offers it as a likely duplicate, with
+    // a form to merge into it.
+    let page = html(&w.get(&format!("/events/{big}"), &cs).await);
+    assert!(
+        page.contains("疑似重复")
+            && page.contains(&format!("name=\"into\" value=\"{small}\""))
+            && page.contains("相距 0 米"),
+        "{page}"
+    );
+    let page = html(&w.get(&format!("/events/{small}"), &cs).await);
+    assert!(
+        !page.contains("疑似重复"),
+        "a handled event is past merging"
+    );
     let v = w
         .make_move(&big, &centre, 1, serde_json::json!({"move": "accept"}))
         .await;
