@@ -11,7 +11,6 @@ mod chromium;
 use chrono::Utc;
 use fantoccini::Client;
 use serde_json::{Value, json};
-use std::time::Duration;
 use wangge_domain::import::Plan;
 use wangge_security::crypto::KeyRing;
 use wangge_security::password;
