@@ -7,6 +7,7 @@
 //! plausible names and real-looking codes, but they are invented: nothing here is measured.
 
 pub mod events;
+pub mod mediation;
 mod names;
 mod rng;
 

@@ -209,6 +209,15 @@ impl Visibility {
         code.starts_with(&self.prefix)
     }
 
+    /// The part of this sight under one region (a report on a township, say); `None` when the
+    /// region lies outside it.
+    pub fn narrowed_to(&self, region: &crate::region::RegionCode) -> Option<Visibility> {
+        let prefix = region.prefix();
+        prefix.starts_with(&self.prefix).then(|| Visibility {
+            prefix: prefix.to_string(),
+        })
+    }
+
     /// A county or more: lists over such an area read by time rather than by place.
     pub fn is_wide(&self) -> bool {
         self.prefix.len() <= 6

@@ -9,7 +9,9 @@ pub mod crs;
 pub mod geometry;
 pub mod import;
 pub mod model;
+#[macro_use]
 pub mod org;
+pub mod mediation;
 pub mod region;
 pub mod settings;
 pub mod workflow;

@@ -34,6 +34,33 @@ pub struct Settings {
     /// Who is told when a step turns yellow or red.
     #[serde(default = "default_notifications")]
     pub notifications: Vec<NotificationRule>,
+    /// People's mediation: how the success rate is printed, and the days a case has.
+    #[serde(default)]
+    pub mediation: MediationSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediationSettings {
+    /// Truncated to one decimal by default, as the published figures are (96.8%).
+    #[serde(default)]
+    pub rate_display: crate::mediation::RateDisplay,
+    /// Days from opening a case to its deadline (one month by default).
+    #[serde(default = "default_case_days")]
+    pub case_days: i64,
+}
+
+fn default_case_days() -> i64 {
+    crate::mediation::DEFAULT_CASE_DAYS
+}
+
+impl Default for MediationSettings {
+    fn default() -> Self {
+        MediationSettings {
+            rate_display: Default::default(),
+            case_days: default_case_days(),
+        }
+    }
 }
 
 fn default_yellow_share() -> f64 {
@@ -48,6 +75,7 @@ impl Default for Settings {
             categories: Vec::new(),
             routing: Vec::new(),
             notifications: default_notifications(),
+            mediation: MediationSettings::default(),
         }
     }
 }
@@ -159,6 +187,18 @@ impl Settings {
     ) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut bad = |path: String, reason: String| out.push(Problem { path, reason });
+        if self.mediation.rate_display.decimals > 4 {
+            bad(
+                "mediation.rate_display.decimals".into(),
+                format!("应为 0–4，收到 {}", self.mediation.rate_display.decimals),
+            );
+        }
+        if !(1..=365).contains(&self.mediation.case_days) {
+            bad(
+                "mediation.case_days".into(),
+                format!("应为 1–365 天，收到 {}", self.mediation.case_days),
+            );
+        }
         if !(0.05..=0.9).contains(&self.yellow_share) || !self.yellow_share.is_finite() {
             bad(
                 "yellow_share".into(),

@@ -12,6 +12,7 @@ mod calendar;
 mod db;
 mod error;
 mod events;
+mod mediation;
 mod org;
 mod registry;
 mod settings;
@@ -28,6 +29,10 @@ pub use error::StoreError;
 pub use events::{
     EventBreakdown, EventCounts, EventPoint, EventQuery, EventRow, EventWithHistory, MoveRow,
     NewMove, NewNotification, WhistleRating,
+};
+pub use mediation::{
+    CaseEntry, CaseQuery, CaseRow, MediationOrgRow, MediatorRow, NewCase, PartyRow, SlipRow,
+    StatsCounts, StatsQuery,
 };
 pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,

@@ -57,6 +57,14 @@ pub async fn build_demo(
         wangge_demo::events::generate_events(&city, seed, now, events_per_day)
     });
     store.insert_events_bulk(&events).await?;
+    let mediation = tokio::task::block_in_place(|| {
+        wangge_demo::mediation::generate_mediation(&city, seed, now)
+    });
+    store
+        .insert_mediation_network(&mediation.orgs, &mediation.mediators)
+        .await?;
+    store.insert_cases(&mediation.cases).await?;
+    link_demo_mediator(store, &city, &mediation).await?;
     store.set_meta("demo_seed", &seed.to_string()).await?;
     store
         .append_audit(
@@ -83,6 +91,33 @@ pub async fn build_demo(
         started.elapsed().as_secs_f64()
     );
     print_accounts(store, keys, &city).await
+}
+
+/// The demo's mediator login works as the gold-medal mediator of its township's committee.
+async fn link_demo_mediator(
+    store: &Store,
+    city: &wangge_demo::DemoCity,
+    m: &wangge_demo::mediation::DemoMediation,
+) -> Result<()> {
+    let Some(login) = wangge_demo::demo_accounts(city)
+        .into_iter()
+        .find(|a| a.role == "mediator")
+    else {
+        return Ok(());
+    };
+    let Some(account) = store.account_by_username(login.username).await? else {
+        return Ok(());
+    };
+    let committee = m.orgs.iter().find(|o| {
+        o.region_code == login.scope
+            && o.kind == wangge_domain::mediation::OrgKind::TownshipCommittee.as_str()
+    });
+    if let Some(mediator) = committee.and_then(|o| m.mediators.iter().find(|x| x.org_id == o.id)) {
+        store
+            .link_mediator_account(mediator.id, account.id, login.display_name)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The demo's "now": the real time, or the afternoon of `--today` when another day is asked for.

@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod home;
 mod locate;
+mod mediation;
 pub mod notify;
 mod pages;
 mod params;
@@ -53,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(portal::router())
         .merge(centre::router())
+        .merge(mediation::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());
