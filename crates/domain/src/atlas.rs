@@ -217,6 +217,15 @@ impl Atlas {
         })
     }
 
+    /// The grids whose code starts with a prefix, in code order: (code, name).
+    pub fn grids_under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let start = self.grids.partition_point(|g| g.code.as_str() < prefix);
+        self.grids[start..]
+            .iter()
+            .take_while(move |g| g.code.as_str().starts_with(prefix))
+            .map(|g| (g.code.as_str(), g.name.as_str()))
+    }
+
     /// The region code of a level on the path of a grid, e.g. its county.
     pub fn region_name(&self, code: &RegionCode) -> Option<&str> {
         self.regions.get(code.as_str()).map(|r| r.name.as_str())

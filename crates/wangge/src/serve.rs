@@ -81,13 +81,18 @@ pub async fn build_demo(
         store.set_meta("demo_today", t).await?;
     }
     eprintln!(
-        "演示城市已生成：{} 个区划，{} 个网格，{} 个部门，{} 个单位，{} 人，一年 {} 件事件，用时 {:.1} 秒。",
+        "演示城市已生成：{} 个区划，{} 个网格，{} 个部门，{} 个单位，{} 人，一年 {} 件事件，{} 个调解组织、{} 名调解员、{} 件矛盾纠纷（调结 {} 件，调解成功 {} 件），用时 {:.1} 秒。",
         plan.regions.len(),
         plan.grids.len(),
         city.org.departments.len(),
         city.org.units.len(),
         city.org.people.len(),
         events.len(),
+        mediation.orgs.len(),
+        mediation.mediators.len(),
+        mediation.cases.len(),
+        wangge_demo::mediation::HANDLED,
+        wangge_demo::mediation::SUCCESSFUL,
         started.elapsed().as_secs_f64()
     );
     print_accounts(store, keys, &city).await

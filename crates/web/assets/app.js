@@ -249,6 +249,16 @@
         window.location.reload();
       });
     }
+    // Transfer slips sent to a department: receipt, then the reply.
+    for (const form of document.querySelectorAll("form.slip-answer")) {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const body = form.dataset.action === "reply" ? { reply: form.elements.reply.value } : {};
+        const r = await api("POST", "/api/v1/mediation/slips/" + form.dataset.slip + "/" + form.dataset.action, body);
+        if (!r.ok) { document.getElementById("move-error").textContent = message(r); return; }
+        window.location.reload();
+      });
+    }
     // The public portal: report, then follow the case by its tracking code.
     const portal = document.getElementById("portal-form");
     if (portal) {

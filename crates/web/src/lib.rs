@@ -16,6 +16,7 @@ mod events;
 mod home;
 mod locate;
 mod mediation;
+mod mediation_pages;
 pub mod notify;
 mod pages;
 mod params;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(portal::router())
         .merge(centre::router())
         .merge(mediation::router())
+        .merge(mediation_pages::router())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = attachments::router().layer(axum::extract::DefaultBodyLimit::disable());

@@ -136,6 +136,8 @@ struct OpenBody {
     risk_level: Option<String>,
     lon: Option<f64>,
     lat: Option<f64>,
+    /// The grid the dispute is in, when no point is given.
+    grid: Option<String>,
     org: String,
     lead_mediator: String,
     #[serde(default)]
@@ -202,8 +204,8 @@ async fn open(
                 Some(e.id),
                 CaseOrigin::Event,
                 e.grid_code.clone(),
-                e.lon,
-                e.lat,
+                Some(e.lon),
+                Some(e.lat),
             )
         }
         None => {
@@ -217,17 +219,35 @@ async fn open(
                     "来源为网格事件时须给出 event_id",
                 ));
             }
-            let (Some(lon), Some(lat)) = (b.lon, b.lat) else {
-                return Err(bad(
-                    "mediation.place_required",
-                    "请给出纠纷发生地的经纬度（lon、lat）",
-                ));
-            };
             let atlas = state.atlas.get();
-            let loc = atlas
-                .locate(lon, lat)
-                .ok_or_else(|| bad("mediation.outside_grids", "该位置不在任何网格内"))?;
-            (None, origin, loc.grid.code.to_string(), lon, lat)
+            match (b.lon, b.lat, &b.grid) {
+                (Some(lon), Some(lat), _) => {
+                    let loc = atlas
+                        .locate(lon, lat)
+                        .ok_or_else(|| bad("mediation.outside_grids", "该位置不在任何网格内"))?;
+                    (
+                        None,
+                        origin,
+                        loc.grid.code.to_string(),
+                        Some(lon),
+                        Some(lat),
+                    )
+                }
+                (None, None, Some(g)) => {
+                    let g = g.trim();
+                    if atlas.grids_under(g).next().map(|(c, _)| c) != Some(g) {
+                        return Err(bad("mediation.unknown_grid", format!("网格 {g} 不存在"))
+                            .with_details(json!({"field": "grid"})));
+                    }
+                    (None, origin, g.to_string(), None, None)
+                }
+                _ => {
+                    return Err(bad(
+                        "mediation.place_required",
+                        "请给出纠纷发生地：经纬度（lon、lat）或网格（grid）",
+                    ));
+                }
+            }
         }
     };
     if !vis.sees(&grid) {
@@ -342,8 +362,8 @@ async fn open(
         amount_cents,
         risk_level: risk.as_str().into(),
         grid_code: grid,
-        lon: Some(lon),
-        lat: Some(lat),
+        lon,
+        lat,
         org_id: org.id,
         lead_mediator: lead,
         mediators: team

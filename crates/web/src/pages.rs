@@ -47,7 +47,7 @@ pub fn router() -> Router<AppState> {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-fn page(html: String) -> Response {
+pub(crate) fn page(html: String) -> Response {
     let mut res = Html(html).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -66,7 +66,7 @@ fn page(html: String) -> Response {
     res
 }
 
-fn render(t: &impl Template) -> Response {
+pub(crate) fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => page(html),
         Err(e) => {
@@ -77,7 +77,7 @@ fn render(t: &impl Template) -> Response {
 }
 
 /// A page's caller, or the way to the login page.
-fn signed_in(caller: Result<Caller, ApiError>) -> Result<Caller, Box<Response>> {
+pub(crate) fn signed_in(caller: Result<Caller, ApiError>) -> Result<Caller, Box<Response>> {
     caller.map_err(|e| {
         Box::new(if e.status == StatusCode::UNAUTHORIZED {
             Redirect::to("/login").into_response()
@@ -88,7 +88,7 @@ fn signed_in(caller: Result<Caller, ApiError>) -> Result<Caller, Box<Response>> 
 }
 
 /// The session's CSRF token, for the page's forms.
-async fn csrf_of(state: &AppState, caller: &Caller) -> String {
+pub(crate) async fn csrf_of(state: &AppState, caller: &Caller) -> String {
     match &caller.via {
         Via::Session { id_hash } => state
             .store
@@ -144,15 +144,15 @@ async fn asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Resp
     res
 }
 
-/// Each role lands on its own page: leaders, the command centre and mediators on the command
-/// centre, the three administrators on administration, grid workers on their tasks, everyone
-/// else on the queue of their work (a department's is its inbox).
+/// Each role lands on its own page: leaders and the command centre on the command centre,
+/// mediators on the mediation desk, the three administrators on administration, grid workers on
+/// their tasks, everyone else on the queue of their work (a department's is its inbox).
 async fn home(caller: Result<Caller, ApiError>) -> Response {
     match signed_in(caller) {
-        // Mediators watch the command centre until the mediation desk exists.
-        Ok(c) if matches!(c.role, Role::CommandCentre | Role::Leader | Role::Mediator) => {
+        Ok(c) if matches!(c.role, Role::CommandCentre | Role::Leader) => {
             Redirect::to("/centre").into_response()
         }
+        Ok(c) if c.role == Role::Mediator => Redirect::to("/mediation").into_response(),
         Ok(c) if c.role.is_administrator() => Redirect::to("/admin").into_response(),
         Ok(c) if c.role == Role::GridWorker => Redirect::to("/tasks").into_response(),
         Ok(_) => Redirect::to("/desk").into_response(),
@@ -448,7 +448,7 @@ fn state_zh(s: &str) -> &'static str {
     parse_wire::<EventState>(s).map_or("—", EventState::label_zh)
 }
 
-fn local(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+pub(crate) fn local(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| {
         t.with_timezone(&beijing())
             .format("%m-%d %H:%M")
@@ -505,6 +505,18 @@ struct Desk {
     next_link: String,
     /// 部门收件箱: the page of a department's staff, the work sent to it.
     inbox: bool,
+    /// Transfer slips (转办单) sent to the department: (id, case code, reason, receipt due,
+    /// received, replied).
+    slips: Vec<SlipLine>,
+}
+
+struct SlipLine {
+    id: String,
+    reason: String,
+    receipt_due: String,
+    late: bool,
+    received: bool,
+    replied: bool,
 }
 
 const PER_PAGE: i64 = 50;
@@ -639,6 +651,29 @@ async fn desk(
             encode(&at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
         )
     });
+    let slips = match department
+        .as_deref()
+        .and_then(|d| d.parse::<uuid::Uuid>().ok())
+    {
+        Some(d) => state
+            .store
+            .slips_to(None, Some(d))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|x| SlipLine {
+                id: x.id.to_string(),
+                reason: x.reason,
+                receipt_due: local(Some(x.receipt_due_at)),
+                late: x
+                    .received_at
+                    .map_or(now() > x.receipt_due_at, |r| r > x.receipt_due_at),
+                received: x.received_at.is_some(),
+                replied: x.replied_at.is_some(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     render(&Desk {
         csrf: csrf_of(&state, &caller).await,
         user: caller.account.display_name.clone(),
@@ -663,6 +698,7 @@ async fn desk(
         first_link: filters.clone(),
         next_link: older,
         inbox: department.is_some(),
+        slips,
     })
 }
 
@@ -727,6 +763,8 @@ struct EventPage {
     history: Vec<HistoryLine>,
     /// 疑似重复: open events of the same class nearby, each with a form to merge into it.
     duplicates: Vec<Duplicate>,
+    /// A dispute the user may take to mediation (矛盾纠纷 → 调解案件).
+    mediate: bool,
 }
 
 struct Duplicate {
@@ -739,11 +777,11 @@ struct Duplicate {
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
-struct NotFound {
-    csrf: String,
-    user: String,
-    role: String,
-    message: &'static str,
+pub(crate) struct NotFound {
+    pub(crate) csrf: String,
+    pub(crate) user: String,
+    pub(crate) role: String,
+    pub(crate) message: &'static str,
 }
 
 fn move_label(name: &str) -> &'static str {
@@ -955,6 +993,12 @@ async fn event_page(
             .collect(),
         _ => Vec::new(),
     };
+    // A dispute (class 01) may be taken to mediation by those who work cases.
+    let mediate = e.category_code.starts_with("01")
+        && matches!(
+            caller.role,
+            Role::Mediator | Role::CommunityStaff | Role::StreetDispatcher | Role::CommandCentre
+        );
     render(&EventPage {
         csrf,
         user,
@@ -992,6 +1036,7 @@ async fn event_page(
         lon: e.lon,
         lat: e.lat,
         duplicates,
+        mediate,
         moves: names
             .into_iter()
             .map(|n| form_of(n, &departments, &categories))

@@ -584,4 +584,136 @@ async fn the_statistics_recount(backend: TestBackend) {
     w.finish().await;
 }
 
-wangge_store::both_backends!(the_dispute_story, the_statistics_recount);
+fn html(r: &Reply) -> String {
+    match &r.body {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The pages over the demo year: the desk of a township's mediator, a case with its printable
+/// agreement, the statistics with the published figures and their CSV, and nothing outside sight.
+async fn the_mediation_pages(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let net = wangge_demo::mediation::generate_mediation(&w.city, 2026, chrono::Utc::now());
+    w.db.store
+        .insert_mediation_network(&net.orgs, &net.mediators)
+        .await
+        .unwrap();
+    w.db.store.insert_cases(&net.cases).await.unwrap();
+    let written = net
+        .cases
+        .iter()
+        .map(|(c, _, _)| c)
+        .find(|c| c.outcome.as_deref() == Some("agreed_written"))
+        .unwrap();
+    let township = format!("{}000", &written.grid_code[..9]);
+    let tj = w.token("tj.p", "mediator", &township).await;
+    let leader = w.token("ld.p", "leader", "640200000000").await;
+
+    let home = w.get("/", &tj).await;
+    assert_eq!(home.headers["location"], "/mediation");
+    let desk = html(&w.get("/mediation", &tj).await);
+    assert!(
+        desk.contains("调解工作台") && desk.contains("id=\"case-form\""),
+        "{desk}"
+    );
+    let open_here = net
+        .cases
+        .iter()
+        .map(|(c, _, _)| c)
+        .filter(|c| c.state == "open" && c.grid_code.starts_with(&township[..9]))
+        .count();
+    assert!(desk.matches("href=\"/mediation/cases/").count() >= open_here);
+    for (c, _, _) in net.cases.iter().filter(|(c, _, _)| c.state == "open") {
+        assert_eq!(
+            desk.contains(&c.code),
+            c.grid_code.starts_with(&township[..9]),
+            "{}",
+            c.code
+        );
+    }
+
+    let page = html(
+        &w.get(&format!("/mediation/cases/{}", written.id), &tj)
+            .await,
+    );
+    assert!(
+        page.contains(&written.code) && page.contains("打印协议书") && page.contains("生效"),
+        "{page}"
+    );
+    let paper = w
+        .get(&format!("/mediation/cases/{}/agreement", written.id), &tj)
+        .await;
+    assert_eq!(paper.status, StatusCode::OK);
+    let paper = html(&paper);
+    assert!(
+        paper.contains("人民调解协议书")
+            && paper.contains("履行方式和期限")
+            && paper.contains("三十日内")
+    );
+    assert!(paper.contains("/assets/print.css") && !paper.contains("<script"));
+
+    // Another township's mediator: not found, as if it did not exist.
+    let other = w
+        .city
+        .regions
+        .iter()
+        .find(|r| {
+            r.level == wangge_domain::Level::Township
+                && !written.grid_code.starts_with(&r.code.as_str()[..9])
+        })
+        .unwrap();
+    let tj2 = w.token("tj2.p", "mediator", other.code.as_str()).await;
+    let nf = w
+        .get(&format!("/mediation/cases/{}", written.id), &tj2)
+        .await;
+    assert_eq!(nf.status, StatusCode::NOT_FOUND);
+    assert!(html(&nf).contains("调解案件不存在"));
+
+    // The city's statistics: the article's figures, with the definition stated.
+    let stats = html(&w.get("/mediation/stats", &leader).await);
+    assert!(
+        stats.contains("id=\"handled\">2268<")
+            && stats.contains("id=\"successful\">2197<")
+            && stats.contains("id=\"rate\">96.8%<"),
+        "{stats}"
+    );
+    assert!(stats.contains("调解成功率 = 调解成功件数 ÷ 调解件数"));
+    let csv = w.get("/mediation/stats.csv", &leader).await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let csv = html(&csv);
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("合计,2268,2197,96.8%"),
+        "{csv}"
+    );
+    let rows: i64 = csv
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("合计") && !l.starts_with("说明"))
+        .map(|l| l.split(',').nth(1).unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(rows, 2268, "the types add up to the whole");
+    // A bad date is a clear error; a department has no mediation desk.
+    w.get("/mediation/stats?from=someday", &leader)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_time");
+    let court = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| d.kind == "court")
+        .unwrap()
+        .id
+        .to_string();
+    let fy = w.token("fy.p", "department_staff", &court).await;
+    assert_eq!(w.get("/mediation", &fy).await.status, StatusCode::FORBIDDEN);
+    w.finish().await;
+}
+
+wangge_store::both_backends!(
+    the_dispute_story,
+    the_statistics_recount,
+    the_mediation_pages
+);
