@@ -874,10 +874,208 @@ async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
     w.finish().await;
 }
 
+/// Waits until an element's text contains a phrase (the page reloads after each step).
+async fn wait_text(c: &Client, css: &str, want: &str) -> String {
+    let mut seen = String::new();
+    for _ in 0..150 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            seen = el.text().await.unwrap_or_default();
+            if seen.contains(want) {
+                return seen;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let error = match c.find(Locator::Css("#step-error, #case-error")).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    panic!("{css}: wanted {want:?}, saw {seen:?}; page says {error:?}");
+}
+
+/// A mediator takes a neighbour dispute from the grid worker's report to a signed, performed
+/// agreement, in the browser: opens the case from the event, records a session, drafts the
+/// agreement, has both parties, the mediator and the seal sign, records performance, and prints.
+async fn a_mediator_settles_a_dispute_in_the_browser(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let net = wangge_demo::mediation::generate_mediation(&w.city, 2026, chrono::Utc::now());
+    w.db.store
+        .insert_mediation_network(&net.orgs, &net.mediators)
+        .await
+        .unwrap();
+    let community = w.communities("640202", 1).remove(0);
+    let township = format!("{}000", &community[..9]);
+    let grid = w
+        .city
+        .grids
+        .iter()
+        .find(|g| g.code.as_str().starts_with(&community))
+        .unwrap();
+    let committee = net
+        .orgs
+        .iter()
+        .find(|o| o.region_code == community)
+        .unwrap();
+    let mediator = net
+        .mediators
+        .iter()
+        .find(|m| m.org_id == committee.id)
+        .unwrap();
+    let reporter = w.token("wg.med", "grid_worker", grid.code.as_str()).await;
+    let at = grid.shape.centroid().unwrap();
+    let r = w
+        .post_json(
+            "/api/v1/events",
+            &reporter,
+            json!({"category": "0102", "lon": at.x(), "lat": at.y(), "description": "两户因院墙滴水多次争吵"}),
+        )
+        .await;
+    let event = r.body["id"].as_str().unwrap().to_string();
+    w.account("tj.web", "mediator", &township).await;
+    let (addr, server) = w.serve().await;
+    let base = format!("http://{addr}");
+    let d = driver().await;
+    let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
+    let tag = format!("{backend:?}").to_lowercase();
+
+    sign_in(&c, &base, "tj.web").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/mediation")
+    );
+    // From the dispute event to a case.
+    c.goto(&format!("{base}/events/{event}")).await.unwrap();
+    click(&c, "#to-mediation").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#case-form input[name=event_id]"))
+        .await
+        .expect("the case form for the event");
+    set(&c, "#case-form [name=dispute_type]", "neighbours").await;
+    set(&c, "#case-form [name=org]", &committee.id.to_string()).await;
+    set(
+        &c,
+        "#case-form [name=lead_mediator]",
+        &mediator.id.to_string(),
+    )
+    .await;
+    set(
+        &c,
+        "#case-form [name=facts]",
+        "甲户院墙滴水至乙户院内，双方多次争吵",
+    )
+    .await;
+    set(&c, "#case-form [name=points]", "排水沟改道及损失赔偿").await;
+    let names = c
+        .find_all(Locator::Css("#case-form [name=party_name]"))
+        .await
+        .unwrap();
+    names[0].send_keys("王甲").await.unwrap();
+    names[1].send_keys("李乙").await.unwrap();
+    screenshots(&c, &format!("{tag}-mediation-desk")).await;
+    click(&c, "#case-form button[type=submit]").await;
+    wait_text(&c, "#case-state", "调解中").await;
+    let url = c.current_url().await.unwrap().to_string();
+    let case_id = url.rsplit('/').next().unwrap().to_string();
+
+    // A session, then the written agreement.
+    set(&c, "form[data-step=session] [name=attendees]", "王甲、李乙").await;
+    set(
+        &c,
+        "form[data-step=session] [name=notes]",
+        "双方陈述，甲同意改造排水沟并赔偿",
+    )
+    .await;
+    click(&c, "form[data-step=session] button").await;
+    wait_text(&c, "#case-history", "双方陈述").await;
+    set(
+        &c,
+        "form[data-step=agreement] [name=responsibilities]",
+        "甲户负主要责任",
+    )
+    .await;
+    set(
+        &c,
+        "form[data-step=agreement] [name=terms]",
+        "甲户十日内改造排水沟并赔偿乙户500元",
+    )
+    .await;
+    set(
+        &c,
+        "form[data-step=agreement] [name=performance_method]",
+        "现金当面交付",
+    )
+    .await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(20))
+        .date_naive()
+        .to_string();
+    set(
+        &c,
+        "form[data-step=agreement] [name=performance_deadline]",
+        &deadline,
+    )
+    .await;
+    click(&c, "form[data-step=agreement] button").await;
+    wait_text(&c, "#case-history", "达成书面协议").await;
+    // Everyone signs; the agreement takes effect with the seal.
+    for signer in ["party1", "party2", "mediator", "seal"] {
+        click(&c, &format!("button[data-signer={signer}]")).await;
+        for _ in 0..100 {
+            if c.find(Locator::Css(&format!("button[data-signer={signer}]")))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    wait_text(&c, "#case-state", "调解成功（书面协议）").await;
+    set(
+        &c,
+        "form[data-step=performance] [name=note]",
+        "乙户已收到赔偿，排水沟已改造",
+    )
+    .await;
+    click(&c, "form[data-step=performance] button").await;
+    wait_text(&c, "#case-history", "协议履行").await;
+    screenshots(&c, &format!("{tag}-mediation-case")).await;
+    c.goto(&format!("{base}/mediation/cases/{case_id}/agreement"))
+        .await
+        .unwrap();
+    assert!(text_of(&c, "h1").await.contains("人民调解协议书"));
+    screenshots(&c, &format!("{tag}-mediation-agreement")).await;
+    c.goto(&format!("{base}/mediation/stats")).await.unwrap();
+    assert_eq!(text_of(&c, "#handled").await, "1");
+    assert_eq!(text_of(&c, "#rate").await, "100.0%");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#chart-types[data-loaded=true]"))
+        .await
+        .expect("the chart by type");
+    screenshots(&c, &format!("{tag}-mediation-stats")).await;
+
+    let tj = w.token("tj.api", "mediator", &township).await;
+    let case = w
+        .get(&format!("/api/v1/mediation/cases/{case_id}"), &tj)
+        .await;
+    assert_eq!(case.body["outcome"], "agreed_written", "{}", case.body);
+    assert_eq!(case.body["event_id"], event.as_str());
+    assert!(case.body["performed_at"].is_string());
+    c.close().await.unwrap();
+    drop(d);
+    server.abort();
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     a_grid_worker_reports_offline_and_it_arrives_once,
     the_whistle_loop_through_the_pages,
     a_community_worker_accepts_an_event_in_the_browser,
     a_citizen_reports_and_rates_on_the_portal,
-    the_command_centre_counts_live
+    the_command_centre_counts_live,
+    a_mediator_settles_a_dispute_in_the_browser
 );
