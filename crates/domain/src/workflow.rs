@@ -149,6 +149,15 @@ pub enum Move {
     Reassign {
         to: String,
     },
+    /// 转入调解: a dispute taken to a people's mediation case (named by its code); the event is
+    /// handled by the mediation from then on.
+    Mediate {
+        case: String,
+    },
+    /// The mediation case ended (whatever its outcome): the event closes with it.
+    MediationEnded {
+        outcome: String,
+    },
 }
 
 impl Move {
@@ -176,6 +185,8 @@ impl Move {
             Move::Recall => "recall",
             Move::Reopen => "reopen",
             Move::Reassign { .. } => "reassign",
+            Move::Mediate { .. } => "mediate",
+            Move::MediationEnded { .. } => "mediation_ended",
         }
     }
 }
@@ -225,6 +236,8 @@ impl Move {
             Move::Recall,
             Move::Reopen,
             Move::Reassign { to: text() },
+            Move::Mediate { case: text() },
+            Move::MediationEnded { outcome: text() },
         ]
     }
 }
@@ -281,6 +294,9 @@ pub struct Flow {
     pub returns: u32,
     pub rating: Option<Rating>,
     pub version: i64,
+    /// Being settled by a people's mediation case (转入调解).
+    #[serde(default)]
+    pub mediation: bool,
 }
 
 impl Flow {
@@ -299,6 +315,7 @@ impl Flow {
             returns: 0,
             rating: None,
             version: 1,
+            mediation: false,
         }
     }
 
@@ -375,6 +392,9 @@ pub fn apply(f: &Flow, a: &Actor, m: &Move) -> Result<Flow, MoveError> {
         Move::Verify { .. } => a.is_event_grid_worker || intake(role),
         Move::Rate { .. } => a.is_reporter,
         Move::Urge { .. } | Move::Supervise { .. } => above(role),
+        Move::Mediate { .. } | Move::MediationEnded { .. } => {
+            intake(role) || role == Role::Mediator
+        }
     };
     if !allowed {
         return Err(forbid());
@@ -577,6 +597,23 @@ pub fn apply(f: &Flow, a: &Actor, m: &Move) -> Result<Flow, MoveError> {
         Move::Urge { note } | Move::Supervise { note } => needs_text(note, "督办意见")?,
         Move::Reclassify { category } => needs_text(category, "新的类别")?,
         Move::Reassign { to } => needs_text(to, "接手人员")?,
+        Move::Mediate { case } => {
+            needs_text(case, "调解案件")?;
+            if !matches!(f.state, Reported | Accepted) {
+                return Err(not_now(m, "只有已上报或已受理、尚未派遣的事件可以转入调解"));
+            }
+            n.state = Handling;
+            n.mediation = true;
+            n.holder = f.holder;
+        }
+        Move::MediationEnded { outcome } => {
+            needs_text(outcome, "调解结果")?;
+            if f.state != Handling || !f.mediation {
+                return Err(not_now(m, "此事件不在调解中"));
+            }
+            n.state = Closed;
+            n.mediation = false;
+        }
         Move::Recall => {
             if f.state != Dispatched || !f.checked_in.is_empty() {
                 return Err(not_now(m, "只有尚未签收的派遣可以撤回"));
@@ -695,6 +732,11 @@ pub fn step_change(before: &Flow, after: &Flow, m: &Move) -> StepChange {
                 Move::Whistle {
                     check_in_minutes, ..
                 } => Some(crate::calendar::Limit::Minutes(*check_in_minutes)),
+                // A mediation has its month (人民调解工作若干规定 第33条), not the category's
+                // handling limit.
+                Move::Mediate { .. } => Some(crate::calendar::Limit::Minutes(
+                    crate::mediation::DEFAULT_CASE_DAYS * 24 * 60,
+                )),
                 _ => None,
             },
         },

@@ -684,10 +684,34 @@ async fn make_move(
     }
     let MoveBody { version, mv } = serde_json::from_value(raw.clone())
         .map_err(|err| ApiError::bad_request("event.bad_move", format!("动作格式不正确：{err}")))?;
+    // Taking an event to mediation and ending it go through the mediation case, which names it.
+    if matches!(mv, Move::Mediate { .. } | Move::MediationEnded { .. }) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "event.through_mediation",
+            "转入调解和调解结束由调解案件记录（POST /api/v1/mediation/cases）",
+        ));
+    }
+    let next = move_event(&state, &caller, &e, &vis, version, &mv, raw).await?;
+    Ok(Json(render(&state, &next, None)))
+}
+
+/// Makes a move on an event the caller can see, as the caller: the rules, the deadlines, the
+/// history and the audit, committed through the writer. `raw` is the move as sent (recorded
+/// without its version). Returns the event after it.
+pub(crate) async fn move_event(
+    state: &AppState,
+    caller: &Caller,
+    e: &EventRow,
+    vis: &Visibility,
+    version: i64,
+    mv: &Move,
+    raw: Value,
+) -> ApiResult<EventRow> {
     if version != e.version {
         return Err(stale(e.version));
     }
-    let department = department_of(&caller);
+    let department = department_of(caller);
     let actor = Actor {
         role: caller.role,
         department: department.clone(),
@@ -718,7 +742,7 @@ async fn make_move(
             Ok(t) if t != e.id => {
                 state
                     .store
-                    .event(&vis, department_of(&caller).as_deref(), t)
+                    .event(vis, department_of(caller).as_deref(), t)
                     .await?
             }
             _ => None,
@@ -739,8 +763,8 @@ async fn make_move(
             format!("未知事件类别 \"{category}\""),
         ));
     }
-    let before = flow_of(&e)?;
-    let after = apply(&before, &actor, &mv).map_err(|err| match err {
+    let before = flow_of(e)?;
+    let after = apply(&before, &actor, mv).map_err(|err| match err {
         MoveError::Forbidden(_) => ApiError::new(
             StatusCode::FORBIDDEN,
             "event.forbidden_move",
@@ -808,7 +832,7 @@ async fn make_move(
         }
         _ => {}
     }
-    match step_change(&before, &after, &mv) {
+    match step_change(&before, &after, mv) {
         StepChange::Keep => {}
         StepChange::Start { step, limit } => {
             let limit =
@@ -866,7 +890,7 @@ async fn make_move(
             .map_or(e.version, |c| c.version);
         return Err(stale(current));
     }
-    Ok(Json(render(&state, &next, None)))
+    Ok(next)
 }
 
 fn stale(current: i64) -> ApiError {

@@ -197,9 +197,11 @@ async fn open(
         return Err(bad("mediation.bad_parties", "请填写当事人（1–200方）"));
     }
     // The place: the event's, or the point given.
+    let mut event = None;
     let (event_id, origin, grid, lon, lat) = match &b.event_id {
         Some(id) => {
-            let (e, _) = crate::events::load(&state, &caller, id).await?;
+            let (e, event_vis) = crate::events::load(&state, &caller, id).await?;
+            event = Some((e.clone(), event_vis));
             (
                 Some(e.id),
                 CaseOrigin::Event,
@@ -386,6 +388,15 @@ async fn open(
         version: 1,
         updated_at: t,
     };
+    // The event goes to mediation (转入调解) first: if it no longer can (dispatched meanwhile,
+    // say), nothing is written.
+    if let Some((e, event_vis)) = &event {
+        let mv = wangge_domain::workflow::Move::Mediate {
+            case: c.code.clone(),
+        };
+        let raw = json!({"move": "mediate", "case": c.code, "org": org.name});
+        crate::events::move_event(&state, &caller, e, event_vis, e.version, &mv, raw).await?;
+    }
     let first = wangge_store::CaseEntry {
         seq: 1,
         kind: "opened".into(),
@@ -898,6 +909,7 @@ async fn step(
             )
         }
     };
+    let ending = open && c.state == "closed";
     c.version += 1;
     c.updated_at = t;
     let body = entry.to_string();
@@ -923,11 +935,33 @@ async fn step(
             t,
         )
         .await?;
+    if ending {
+        close_event(&state, &caller, &c).await;
+    }
     let entries = state.store.case_entries(&c).await?;
     let slips = state.store.slips_of_case(c.id).await?;
     Ok(Json(
         case_json(&state, &c, &parties, &entries, &slips).await?,
     ))
+}
+
+/// The event a case came from closes when the case's mediation ends. The case is already saved:
+/// an event that cannot close (moved on by someone else meanwhile) is logged, not an error.
+async fn close_event(state: &AppState, caller: &Caller, c: &CaseRow) {
+    let Some(event) = c.event_id else { return };
+    let outcome = c.outcome.clone().unwrap_or_default();
+    let result = async {
+        let (e, vis) = crate::events::load(state, caller, &event.to_string()).await?;
+        let mv = wangge_domain::workflow::Move::MediationEnded {
+            outcome: outcome.clone(),
+        };
+        let raw = json!({"move": "mediation_ended", "outcome": outcome, "case": c.code});
+        crate::events::move_event(state, caller, &e, &vis, e.version, &mv, raw).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(case = %c.code, event = %event, error = %e.message, "the case ended but its event did not close");
+    }
 }
 
 #[derive(Deserialize)]

@@ -809,6 +809,8 @@ fn move_label(name: &str) -> &'static str {
         "recall" => "撤回派遣",
         "reopen" => "重新办理",
         "reassign" => "转交",
+        "mediate" => "转入调解",
+        "mediation_ended" => "调解结束",
         _ => "操作",
     }
 }
@@ -935,10 +937,12 @@ async fn event_page(
         is_event_grid_worker: caller.role == Role::GridWorker
             && matches!(&caller.scope, Scope::Place(Node::Grid(g)) if g.as_str() == e.grid_code),
     };
-    let names = flow
+    let mut names = flow
         .as_ref()
         .map(|f| open_moves(f, &actor))
         .unwrap_or_default();
+    // Mediation is entered and left through its case, not a form here.
+    names.retain(|n| !matches!(*n, "mediate" | "mediation_ended"));
     let places = [
         format!("{}000", &e.grid_code[..9]),
         format!("{}000000", &e.grid_code[..6]),

@@ -114,6 +114,16 @@ async fn the_dispute_story(backend: TestBackend) {
     assert_eq!(r.body["parties"][1]["phone"], "139****9000");
     assert!(!r.body.to_string().contains("13900139000"));
     let mut v = r.body["version"].as_i64().unwrap();
+    // The event went to mediation with it; it is not taken there by a move of its own.
+    let ev = w.get(&format!("/api/v1/events/{event}"), &gw).await;
+    assert_eq!(ev.body["state"], "handling", "{}", ev.body);
+    w.post_json(
+        &format!("/api/v1/events/{event}/moves"),
+        &tj,
+        json!({"move": "mediation_ended", "outcome": "x", "version": ev.body["version"]}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "event.through_mediation");
 
     // Two sessions.
     for notes in ["双方陈述，甲同意改造排水沟", "就赔偿数额达成一致"] {
@@ -227,6 +237,16 @@ async fn the_dispute_story(backend: TestBackend) {
     )
     .await;
     assert_eq!(c["state"], "closed");
+    // The event closes with the case.
+    let ev = w.get(&format!("/api/v1/events/{event}"), &gw).await;
+    assert_eq!(ev.body["state"], "closed", "{}", ev.body);
+    let moves: Vec<&str> = ev.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["move"].as_str().unwrap())
+        .collect();
+    assert_eq!(moves, ["report", "mediate", "mediation_ended"]);
     assert_eq!(c["outcome"], "agreed_written");
     assert!(c["effective_at"].is_string() && c["confirmation_deadline"].is_string());
     // A stale version changes nothing.

@@ -407,6 +407,12 @@ fn all_moves() -> Vec<Move> {
         Move::Recall,
         Move::Reopen,
         Move::Reassign { to: "p2".into() },
+        Move::Mediate {
+            case: "M640202202611270001".into(),
+        },
+        Move::MediationEnded {
+            outcome: "agreed_written".into(),
+        },
     ]
 }
 
@@ -572,7 +578,36 @@ fn open_moves_are_what_apply_allows() {
     let names: Vec<_> = Move::samples().iter().map(Move::name).collect();
     let unique: std::collections::BTreeSet<_> = names.iter().collect();
     assert_eq!(names.len(), unique.len());
-    assert_eq!(names.len(), 22);
+    assert_eq!(names.len(), 24);
     let grid_worker = actor(Role::GridWorker);
     assert!(!open_moves(&reported, &grid_worker).contains(&"accept"));
+}
+
+#[test]
+fn a_dispute_taken_to_mediation_closes_with_the_case() {
+    let mediator = actor(Role::Mediator);
+    let reported = Flow::reported();
+    let take = Move::Mediate {
+        case: "M640202202611270001".into(),
+    };
+    // Grid workers and departments do not take events to mediation.
+    assert_eq!(
+        apply(&reported, &actor(Role::GridWorker), &take),
+        Err(MoveError::Forbidden("mediate"))
+    );
+    let f = apply(&reported, &mediator, &take).unwrap();
+    assert_eq!((f.state, f.mediation), (State::Handling, true));
+    invariants(&f).unwrap();
+    // Nobody submits a result for it: the case decides.
+    let submit = Move::SubmitResult { text: "x".into() };
+    assert!(apply(&f, &actor(Role::CommunityStaff), &submit).is_err());
+    assert!(apply(&f, &mediator, &take).is_err(), "once");
+    let ended = Move::MediationEnded {
+        outcome: "failed".into(),
+    };
+    let closed = apply(&f, &mediator, &ended).unwrap();
+    assert_eq!((closed.state, closed.mediation), (State::Closed, false));
+    assert!(apply(&closed, &mediator, &ended).is_err());
+    // An event not in mediation cannot be ended by one.
+    assert!(apply(&reported, &mediator, &ended).is_err());
 }
