@@ -355,5 +355,78 @@ pub fn slip_light(
     }
 }
 
+/// What the risk list (研判) looks at in a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskFacts {
+    pub id: String,
+    pub grid: String,
+    pub opened_at: DateTime<Utc>,
+    pub parties: Vec<String>,
+    pub level: RiskLevel,
+    /// The level was raised at some point (a `risk` entry to a higher level).
+    pub raised: bool,
+}
+
+/// Why an open case is listed for the risk assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskReason {
+    /// A group dispute: five parties or more (群体性).
+    ManyParties,
+    /// The same parties (by name) in another case within the year.
+    SameParties,
+    /// Three or more cases in the same grid within 180 days.
+    SamePlace,
+    /// Its level was raised, or is high.
+    Rising,
+}
+
+impl RiskReason {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            RiskReason::ManyParties => "当事人众多（群体性纠纷）",
+            RiskReason::SameParties => "同一当事人一年内反复纠纷",
+            RiskReason::SamePlace => "同一网格180天内纠纷多发",
+            RiskReason::Rising => "风险等级上升或为重大",
+        }
+    }
+}
+
+/// The reasons to list `case` for assessment, looking at the other cases of its area
+/// (`others` may include it; it is skipped by id).
+pub fn risk_reasons(case: &RiskFacts, others: &[RiskFacts]) -> Vec<RiskReason> {
+    let mut out = Vec::new();
+    if case.parties.len() >= 5 {
+        out.push(RiskReason::ManyParties);
+    }
+    let near = |o: &RiskFacts, days: i64| {
+        o.id != case.id && (o.opened_at - case.opened_at).num_days().abs() <= days
+    };
+    let shared = |o: &RiskFacts| {
+        let mine: std::collections::BTreeSet<&str> = case
+            .parties
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .collect();
+        o.parties.iter().filter(|p| mine.contains(p.trim())).count() >= 2.min(mine.len()).max(1)
+    };
+    if others.iter().any(|o| near(o, 365) && shared(o)) {
+        out.push(RiskReason::SameParties);
+    }
+    if others
+        .iter()
+        .filter(|o| near(o, 180) && o.grid == case.grid)
+        .count()
+        >= 2
+    {
+        out.push(RiskReason::SamePlace);
+    }
+    if case.raised || case.level == RiskLevel::High {
+        out.push(RiskReason::Rising);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -31,8 +31,8 @@ pub use events::{
     NewMove, NewNotification, WhistleRating,
 };
 pub use mediation::{
-    CaseEntry, CaseQuery, CaseRow, MediationOrgRow, MediatorRow, NewCase, PartyRow, SlipRow,
-    StatsCounts, StatsQuery,
+    CaseEntry, CaseQuery, CaseRow, MediationOrgRow, MediatorRow, NewCase, PartyRow, ScreeningRow,
+    ScreeningSchedule, SlipRow, StatsCounts, StatsQuery,
 };
 pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,

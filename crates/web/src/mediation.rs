@@ -39,6 +39,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/mediation/slips/{id}/receipt", post(receive_slip))
         .route("/api/v1/mediation/slips/{id}/reply", post(reply_slip))
         .route("/api/v1/mediation/stats", get(stats))
+        .route("/api/v1/mediation/screening", get(screening_rounds))
+        .route(
+            "/api/v1/mediation/screening/{grid}",
+            axum::routing::put(set_round),
+        )
+        .route(
+            "/api/v1/mediation/screening/{grid}/rounds",
+            post(record_round),
+        )
+        .route("/api/v1/mediation/risks", get(risks))
 }
 
 fn bad(code: &'static str, m: impl Into<String>) -> ApiError {
@@ -1237,4 +1247,199 @@ async fn stats(
         "调解成功率 = 调解成功件数（达成书面或口头协议）÷ 调解件数（期间内调解结束的案件，不论结果）"
     );
     Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoundBody {
+    every_days: i64,
+}
+
+/// A grid in the caller's sight, by its code, or 404 as for one that does not exist.
+fn grid_in_sight(state: &AppState, caller: &Caller, grid: &str) -> ApiResult<String> {
+    let vis = sight(caller)?;
+    let atlas = state.atlas.get();
+    let known = atlas.grids_under(grid).next().map(|(c, _)| c) == Some(grid);
+    if known && vis.sees(grid) {
+        Ok(grid.to_string())
+    } else {
+        Err(ApiError::not_found(
+            "mediation.grid_not_found",
+            format!("网格 {grid} 不存在"),
+        ))
+    }
+}
+
+/// 排查: sets a grid's recurring screening round (every 1–90 days); the first is due one round
+/// from now.
+async fn set_round(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(grid): Path<String>,
+    body: Result<Json<RoundBody>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    may_work(&caller)?;
+    let grid = grid_in_sight(&state, &caller, &grid)?;
+    let b = json_body(body)?;
+    if !(1..=90).contains(&b.every_days) {
+        return Err(bad(
+            "mediation.bad_round",
+            format!("排查周期应为1–90天，收到 {}", b.every_days),
+        )
+        .with_details(json!({"field": "every_days"})));
+    }
+    let t = now();
+    let round = wangge_store::ScreeningSchedule {
+        grid_code: grid.clone(),
+        every_days: b.every_days,
+        next_due_at: t + Duration::days(b.every_days),
+        last_done_at: None,
+        set_by: caller.account.username.clone(),
+        updated_at: t,
+    };
+    state.store.set_screening(&round).await?;
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "mediation.screening_round",
+                Some("grid"),
+                Some(grid),
+                json!({"every_days": b.every_days}),
+            ),
+            t,
+        )
+        .await?;
+    Ok(Json(json!(round)))
+}
+
+async fn screening_rounds(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let vis = sight(&caller)?;
+    let t = now();
+    let rounds = state.store.screenings_due(&vis).await?;
+    let out: Vec<Value> = rounds
+        .iter()
+        .map(|r| {
+            json!({"grid": r.grid_code, "every_days": r.every_days, "next_due_at": local(r.next_due_at),
+                   "last_done_at": r.last_done_at.map(local), "overdue": r.next_due_at < t})
+        })
+        .collect();
+    Ok(Json(json!({"rounds": out})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DoneBody {
+    findings: i64,
+    notes: String,
+}
+
+/// A screening round done: what it found (the disputes themselves are opened as cases with
+/// origin `screening`, or reported as events); the next round falls due from now.
+async fn record_round(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(grid): Path<String>,
+    body: Result<Json<DoneBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    may_work(&caller)?;
+    let grid = grid_in_sight(&state, &caller, &grid)?;
+    let b = json_body(body)?;
+    if !(0..=10_000).contains(&b.findings) {
+        return Err(bad("mediation.bad_findings", "发现数量应为0–10000")
+            .with_details(json!({"field": "findings"})));
+    }
+    let notes = text("notes", &b.notes, 5000)?;
+    let t = now();
+    let row = wangge_store::ScreeningRow {
+        id: Uuid::now_v7(),
+        grid_code: grid.clone(),
+        done_at: t,
+        done_by: caller.account.username.clone(),
+        findings: b.findings,
+        notes,
+    };
+    if !state.store.record_screening(&row).await? {
+        return Err(conflict(
+            "mediation.no_round",
+            format!("网格 {grid} 尚未设置排查周期"),
+        ));
+    }
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "mediation.screening_done",
+                Some("grid"),
+                Some(grid),
+                json!({"findings": b.findings}),
+            ),
+            t,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(row))))
+}
+
+/// 研判清单: open cases in sight with a sign of risk — many parties, the same parties again
+/// within the year, three or more disputes in one grid within 180 days, a raised or high level.
+pub(crate) async fn risk_list(state: &AppState, caller: &Caller) -> ApiResult<Vec<Value>> {
+    use wangge_domain::mediation::{RiskFacts, risk_reasons};
+    let vis = sight(caller)?;
+    let t = now();
+    let recent = state
+        .store
+        .cases(
+            &vis,
+            &CaseQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .filter(|c| c.state == "open" || t - c.opened_at < Duration::days(365))
+        .collect::<Vec<_>>();
+    let mut facts = Vec::with_capacity(recent.len());
+    for c in &recent {
+        let parties = state.store.case_parties(c).await?;
+        let raised = state
+            .store
+            .case_entries(c)
+            .await?
+            .iter()
+            .filter(|e| e.kind == "risk")
+            .filter_map(|e| serde_json::from_str::<Value>(&e.body).ok())
+            .any(|b| {
+                let rank = |v: &Value| match v.as_str() {
+                    Some("high") => 2,
+                    Some("medium") => 1,
+                    _ => 0,
+                };
+                rank(&b["to"]) > rank(&b["from"])
+            });
+        facts.push(RiskFacts {
+            id: c.id.to_string(),
+            grid: c.grid_code.clone(),
+            opened_at: c.opened_at,
+            parties: parties.into_iter().map(|p| p.name).collect(),
+            level: c.risk_level.parse().unwrap_or(RiskLevel::Low),
+            raised,
+        });
+    }
+    let mut out = Vec::new();
+    for (c, f) in recent.iter().zip(&facts) {
+        if c.state != "open" {
+            continue;
+        }
+        let reasons = risk_reasons(f, &facts);
+        if !reasons.is_empty() {
+            out.push(json!({"id": c.id, "code": c.code, "grid": c.grid_code, "risk_level": c.risk_level,
+                "reasons": reasons, "reasons_zh": reasons.iter().map(|r| r.label_zh()).collect::<Vec<_>>()}));
+        }
+    }
+    Ok(out)
+}
+
+async fn risks(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"cases": risk_list(&state, &caller).await?})))
 }

@@ -72,6 +72,10 @@ struct Desk {
     orgs: Vec<(String, String)>,
     mediators: Vec<(String, String)>,
     grids: Vec<(String, String)>,
+    /// 研判清单: (case id, code, reasons).
+    risks: Vec<(String, String, String)>,
+    /// 排查: (grid, next due, overdue).
+    rounds: Vec<(String, String, bool)>,
     /// Opening from an event: its id and code.
     event_id: String,
     event_code: String,
@@ -159,6 +163,33 @@ async fn desk(
         },
         None => (String::new(), String::new()),
     };
+    let risks = crate::mediation::risk_list(&state, &caller)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let reasons = r["reasons_zh"]
+                .as_array()
+                .map(|a| a.iter().map(s).collect::<Vec<_>>().join("；"))
+                .unwrap_or_default();
+            (s(&r["id"]), s(&r["code"]), reasons)
+        })
+        .collect();
+    let rounds = state
+        .store
+        .screenings_due(&vis)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .take(50)
+        .map(|r| {
+            (
+                r.grid_code,
+                crate::pages::local(Some(r.next_due_at)),
+                r.next_due_at < t,
+            )
+        })
+        .collect();
     let atlas = state.atlas.get();
     // A township's grids fit a list; a wider area picks by code.
     let grids: Vec<(String, String)> = atlas
@@ -200,6 +231,8 @@ async fn desk(
             })
             .collect(),
         grids,
+        risks,
+        rounds,
         event_id,
         event_code,
     })

@@ -489,6 +489,135 @@ async fn the_dispute_story(backend: TestBackend) {
     w.get("/api/v1/mediation/stats?from=yesterday", &tj)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_time");
+
+    // Screening (排查): a weekly round for the grid, done, and due again a week on.
+    let g = grid.code.as_str();
+    let put = |uri: String, token: String, body: Value| {
+        let w = &w;
+        async move {
+            w.send(
+                axum::http::Request::put(uri)
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    put(
+        format!("/api/v1/mediation/screening/{g}"),
+        tj.clone(),
+        json!({"every_days": 0}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_round");
+    put(
+        format!("/api/v1/mediation/screening/{g}"),
+        tj2.clone(),
+        json!({"every_days": 7}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "mediation.grid_not_found");
+    w.post_json(
+        &format!("/api/v1/mediation/screening/{g}/rounds"),
+        &tj,
+        json!({"findings": 1, "notes": "x"}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "mediation.no_round");
+    let r = put(
+        format!("/api/v1/mediation/screening/{g}"),
+        tj.clone(),
+        json!({"every_days": 7}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = w
+        .post_json(
+            &format!("/api/v1/mediation/screening/{g}/rounds"),
+            &tj,
+            json!({"findings": 2, "notes": "走访12户，发现邻里纠纷2起"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rounds = w.get("/api/v1/mediation/screening", &tj).await;
+    assert_eq!(rounds.body["rounds"][0]["grid"], g);
+    assert_eq!(rounds.body["rounds"][0]["overdue"], false);
+    assert!(rounds.body["rounds"][0]["last_done_at"].is_string());
+
+    // The risk list: a group dispute and a case whose level was raised; a quiet one is not listed.
+    // (In another grid of the community: this one has had three disputes already, itself a sign.)
+    let g2 = w
+        .city
+        .grids
+        .iter()
+        .filter(|x| x.code.as_str().starts_with(&community))
+        .nth(1)
+        .unwrap()
+        .code
+        .as_str()
+        .to_string();
+    let list = w.get("/api/v1/mediation/risks", &tj).await;
+    assert_eq!(
+        list.body["cases"].as_array().unwrap().len(),
+        0,
+        "the three here are closed"
+    );
+    let case_of = |parties: Value| {
+        json!({"dispute_type": "labour_wages", "source": "applied", "origin": "screening",
+               "facts": "欠薪", "points": "工资", "grid": g2, "org": committee.id,
+               "lead_mediator": mediator.id, "parties": parties})
+    };
+    let group = w
+        .post_json(
+            "/api/v1/mediation/cases",
+            &tj,
+            case_of(json!([{"name": "工人一"}, {"name": "工人二"}, {"name": "工人三"}, {"name": "工人四"}, {"name": "某建筑公司", "kind": "organisation", "side": "respondent"}])),
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.body);
+    let quiet = w
+        .post_json(
+            "/api/v1/mediation/cases",
+            &tj,
+            case_of(json!([{"name": "周一"}, {"name": "吴二"}])),
+        )
+        .await;
+    let list = w.get("/api/v1/mediation/risks", &tj).await;
+    let listed = |id: &Value| {
+        list.body["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == *id)
+            .map(|c| c["reasons"].clone())
+    };
+    assert_eq!(
+        listed(&group.body["id"]),
+        Some(json!(["many_parties"])),
+        "{}",
+        list.body
+    );
+    assert_eq!(listed(&quiet.body["id"]), None, "{}", list.body);
+    let quiet_id = quiet.body["id"].as_str().unwrap();
+    let mut vq = quiet.body["version"].as_i64().unwrap();
+    ok_step(
+        &w,
+        &tj,
+        quiet_id,
+        json!({"step": "risk", "level": "medium", "reason": "一方扬言过激行为"}),
+        &mut vq,
+    )
+    .await;
+    let list = w.get("/api/v1/mediation/risks", &tj).await;
+    let reasons = list.body["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == quiet.body["id"])
+        .map(|c| c["reasons"].clone());
+    assert_eq!(reasons, Some(json!(["rising"])), "{}", list.body);
     w.finish().await;
 }
 

@@ -178,3 +178,38 @@ fn outcomes_and_types_read_their_wire_names() {
     }
     assert!("quarrel".parse::<DisputeType>().is_err());
 }
+
+#[test]
+fn cases_are_listed_for_assessment_by_their_signs() {
+    let case = |id: &str, grid: &str, day: u32, parties: &[&str]| RiskFacts {
+        id: id.into(),
+        grid: grid.into(),
+        opened_at: at(day, 9),
+        parties: parties.iter().map(|p| p.to_string()).collect(),
+        level: RiskLevel::Low,
+        raised: false,
+    };
+    let quiet = case("a", "g1", 1, &["王甲", "李乙"]);
+    assert!(risk_reasons(&quiet, std::slice::from_ref(&quiet)).is_empty());
+    // A group dispute.
+    let group = case("b", "g2", 1, &["一", "二", "三", "四", "五"]);
+    assert_eq!(risk_reasons(&group, &[]), [RiskReason::ManyParties]);
+    // The same two people again.
+    let again = case("c", "g3", 20, &["李乙", "王甲"]);
+    assert_eq!(
+        risk_reasons(&again, std::slice::from_ref(&quiet)),
+        [RiskReason::SameParties]
+    );
+    // One shared name of two is not the same parties.
+    let half = case("d", "g4", 20, &["王甲", "赵丙"]);
+    assert!(risk_reasons(&half, std::slice::from_ref(&quiet)).is_empty());
+    // Three disputes in one grid within 180 days.
+    let here = [case("e", "g1", 2, &["张"]), case("f", "g1", 3, &["刘"])];
+    assert_eq!(risk_reasons(&quiet, &here), [RiskReason::SamePlace]);
+    // A raised level.
+    let raised = RiskFacts {
+        raised: true,
+        ..quiet.clone()
+    };
+    assert_eq!(risk_reasons(&raised, &[]), [RiskReason::Rising]);
+}
