@@ -30,8 +30,6 @@ use wangge_store::{CaseQuery, CaseRow, PartyRow, SlipRow, StatsQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/mediation/orgs", get(orgs))
-        .route("/api/v1/mediation/mediators", get(mediators))
         .route("/api/v1/mediation/cases", get(list).post(open))
         .route("/api/v1/mediation/cases/{id}", get(detail))
         .route("/api/v1/mediation/cases/{id}/steps", post(step))
@@ -49,6 +47,15 @@ pub fn router() -> Router<AppState> {
             post(record_round),
         )
         .route("/api/v1/mediation/risks", get(risks))
+        .route(
+            "/api/v1/mediation/cases/{id}/parties/{seq}/personal-data",
+            get(unmask_party),
+        )
+        .route("/api/v1/mediation/orgs", get(orgs).post(create_org))
+        .route(
+            "/api/v1/mediation/mediators",
+            get(mediators).post(create_mediator),
+        )
 }
 
 fn bad(code: &'static str, m: impl Into<String>) -> ApiError {
@@ -1442,4 +1449,169 @@ pub(crate) async fn risk_list(state: &AppState, caller: &Caller) -> ApiResult<Ve
 
 async fn risks(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"cases": risk_list(&state, &caller).await?})))
+}
+
+/// One identifier of a party in clear, for roles that may unmask personal data; every view is
+/// audited (which field of which party, never the value).
+async fn unmask_party(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, seq)): Path<(String, i64)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    caller.require(wangge_domain::access::Permission::UnmaskPersonalData)?;
+    let field = q.get("field").map(String::as_str).unwrap_or("");
+    if !matches!(field, "id_number" | "phone") {
+        return Err(bad(
+            "personal_data.bad_field",
+            "field 应为 id_number 或 phone",
+        ));
+    }
+    let c = load_case(&state, &caller, &id).await?;
+    let party = state
+        .store
+        .case_parties(&c)
+        .await?
+        .into_iter()
+        .find(|p| p.seq == seq)
+        .ok_or_else(|| ApiError::not_found("mediation.party_not_found", "当事人不存在"))?;
+    let enc = if field == "phone" {
+        party.phone_enc
+    } else {
+        party.id_number_enc
+    };
+    let value = enc
+        .and_then(|e| state.keys.decrypt(&e).ok())
+        .ok_or_else(|| ApiError::not_found("personal_data.absent", "该当事人没有此项信息"))?;
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "personal_data.view",
+                Some("case_party"),
+                Some(format!("{}:{seq}", c.id)),
+                json!({"field": field, "case": c.code}),
+            ),
+            now(),
+        )
+        .await?;
+    Ok(Json(
+        json!({"case": c.id, "party": seq, "field": field, "value": value}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgBody {
+    name: String,
+    kind: String,
+    region: String,
+}
+
+/// A mediation organisation on the region tree (system administrator).
+async fn create_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<OrgBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(wangge_domain::access::Permission::Configure)?;
+    let b = json_body(body)?;
+    let kind: wangge_domain::mediation::OrgKind = vocab(&b.kind, "mediation.bad_org_kind", "kind")?;
+    let name = text("name", &b.name, 100)?;
+    let region = wangge_domain::RegionCode::parse(b.region.trim()).map_err(|e| {
+        bad("mediation.bad_region", e.to_string()).with_details(json!({"field": "region"}))
+    })?;
+    if state.store.region(region.as_str()).await?.is_none() {
+        return Err(bad("mediation.bad_region", format!("区划 {region} 不存在"))
+            .with_details(json!({"field": "region"})));
+    }
+    let org = wangge_store::MediationOrgRow {
+        id: Uuid::now_v7(),
+        region_code: region.as_str().to_string(),
+        kind: kind.as_str().into(),
+        name,
+    };
+    state
+        .store
+        .insert_mediation_network(std::slice::from_ref(&org), &[])
+        .await?;
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "mediation.org_create",
+                Some("mediation_org"),
+                Some(org.id.to_string()),
+                json!({"name": org.name, "region": org.region_code}),
+            ),
+            now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(org))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediatorBody {
+    org: String,
+    name: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    specialities: Vec<String>,
+    #[serde(default)]
+    legal_adviser: bool,
+}
+
+/// A mediator of an organisation (system administrator).
+async fn create_mediator(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<MediatorBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(wangge_domain::access::Permission::Configure)?;
+    let b = json_body(body)?;
+    let org_id = parse_id(&b.org, "mediation.bad_org", "调解组织")?;
+    let org = state.store.mediation_org(org_id).await?.ok_or_else(|| {
+        bad("mediation.bad_org", format!("调解组织 {org_id} 不存在"))
+            .with_details(json!({"field": "org"}))
+    })?;
+    let name = text("name", &b.name, 50)?;
+    if b.title.chars().count() > 50 {
+        return Err(
+            bad("mediation.bad_text", "称号不超过50字").with_details(json!({"field": "title"}))
+        );
+    }
+    let mut specialities = Vec::new();
+    for t in &b.specialities {
+        let t: DisputeType = vocab(t, "mediation.bad_type", "specialities")?;
+        specialities.push(t.as_str());
+    }
+    let m = wangge_store::MediatorRow {
+        id: Uuid::now_v7(),
+        org_id: org.id,
+        region_code: org.region_code.clone(),
+        name,
+        title: b.title.trim().to_string(),
+        specialities: specialities.join(" "),
+        legal_adviser: i64::from(b.legal_adviser),
+        account_id: None,
+    };
+    state
+        .store
+        .insert_mediation_network(&[], std::slice::from_ref(&m))
+        .await?;
+    state
+        .store
+        .append_audit(
+            &caller.audit(
+                "mediation.mediator_create",
+                Some("mediator"),
+                Some(m.id.to_string()),
+                json!({"org": org.name}),
+            ),
+            now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(m))))
 }

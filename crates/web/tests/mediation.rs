@@ -114,6 +114,30 @@ async fn the_dispute_story(backend: TestBackend) {
     assert_eq!(r.body["parties"][1]["phone"], "139****9000");
     assert!(!r.body.to_string().contains("13900139000"));
     let mut v = r.body["version"].as_i64().unwrap();
+    // In clear only for a role that may unmask, and every view is audited.
+    let p = w
+        .get(
+            &format!("/api/v1/mediation/cases/{case}/parties/1/personal-data?field=id_number"),
+            &tj,
+        )
+        .await;
+    assert_eq!(p.body["value"], "640202198001010016", "{}", p.body);
+    w.get(
+        &format!("/api/v1/mediation/cases/{case}/parties/2/personal-data?field=id_number"),
+        &tj,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "personal_data.absent");
+    w.get(
+        &format!("/api/v1/mediation/cases/{case}/parties/1/personal-data?field=phone"),
+        &leader,
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+    let aud = w.token("aud.m", "audit_admin", "640200000000").await;
+    let trail = w.get("/api/v1/audit?action=personal_data.view", &aud).await;
+    assert_eq!(trail.body["records"][0]["record_id"], format!("{case}:1"));
+    assert!(!trail.body.to_string().contains("640202198001010016"));
     // The event went to mediation with it; it is not taken there by a move of its own.
     let ev = w.get(&format!("/api/v1/events/{event}"), &gw).await;
     assert_eq!(ev.body["state"], "handling", "{}", ev.body);
@@ -740,6 +764,66 @@ fn html(r: &Reply) -> String {
     }
 }
 
+/// The network is kept by the system administrator: organisations on the region tree, their
+/// mediators with titles and specialities; bad input is refused with its field.
+async fn the_network_is_managed(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let sys = w.token("sys.n", "system_admin", "640200000000").await;
+    let tj = w.token("tj.n", "mediator", "640202001000").await;
+    let org = json!({"name": "大武口区物业纠纷人民调解委员会", "kind": "industry_committee", "region": "640202000000"});
+    w.post_json("/api/v1/mediation/orgs", &tj, org.clone())
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+    let mut bad = org.clone();
+    bad["region"] = json!("640299000000");
+    w.post_json("/api/v1/mediation/orgs", &sys, bad)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_region");
+    let mut bad = org.clone();
+    bad["kind"] = json!("club");
+    w.post_json("/api/v1/mediation/orgs", &sys, bad)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_org_kind");
+    let r = w.post_json("/api/v1/mediation/orgs", &sys, org).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let org_id = r.body["id"].as_str().unwrap().to_string();
+    w.post_json(
+        "/api/v1/mediation/mediators",
+        &sys,
+        json!({"org": org_id, "name": "陈调解", "specialities": ["gossip"]}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_type");
+    let r = w
+        .post_json(
+            "/api/v1/mediation/mediators",
+            &sys,
+            json!({"org": org_id, "name": "陈调解", "title": "金牌调解员", "specialities": ["property_management"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The county's mediators see it; another county's do not.
+    let county = w.token("ld.n", "mediator", "640202000000").await;
+    let list = w.get("/api/v1/mediation/mediators", &county).await;
+    assert!(list.body.to_string().contains("陈调解"));
+    let far = w.token("far.n", "mediator", "640205000000").await;
+    assert!(
+        !w.get("/api/v1/mediation/mediators", &far)
+            .await
+            .body
+            .to_string()
+            .contains("陈调解")
+    );
+    assert!(
+        w.get("/api/v1/mediation/orgs", &county)
+            .await
+            .body
+            .to_string()
+            .contains("物业纠纷")
+    );
+    w.finish().await;
+}
+
 /// The pages over the demo year: the desk of a township's mediator, a case with its printable
 /// agreement, the statistics with the published figures and their CSV, and nothing outside sight.
 async fn the_mediation_pages(backend: TestBackend) {
@@ -862,6 +946,7 @@ async fn the_mediation_pages(backend: TestBackend) {
 }
 
 wangge_store::both_backends!(
+    the_network_is_managed,
     the_dispute_story,
     the_statistics_recount,
     the_mediation_pages

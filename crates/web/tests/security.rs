@@ -165,6 +165,21 @@ const ROUTES: &[(&str, &str, Guard)] = &[
         Guard::Scoped,
     ),
     ("GET", "/api/v1/mediation/risks", Guard::Scoped),
+    (
+        "GET",
+        "/api/v1/mediation/cases/{id}/parties/{seq}/personal-data",
+        Guard::Scoped,
+    ),
+    (
+        "POST",
+        "/api/v1/mediation/orgs",
+        Guard::Admin(Permission::Configure),
+    ),
+    (
+        "POST",
+        "/api/v1/mediation/mediators",
+        Guard::Admin(Permission::Configure),
+    ),
     ("POST", "/api/v1/events", Guard::Scoped),
     ("GET", "/api/v1/events/{id}", Guard::Scoped),
     ("POST", "/api/v1/events/{id}/moves", Guard::Scoped),
