@@ -363,7 +363,7 @@ pub struct RiskFacts {
     pub opened_at: DateTime<Utc>,
     pub parties: Vec<String>,
     pub level: RiskLevel,
-    /// The level was raised at some point (a `risk` entry to a higher level).
+    /// The latest change of level raised it.
     pub raised: bool,
 }
 
@@ -373,9 +373,9 @@ pub struct RiskFacts {
 pub enum RiskReason {
     /// A group dispute: five parties or more (群体性).
     ManyParties,
-    /// The same parties (by name) in another case within the year.
+    /// The same parties (by name) in another case of the year before.
     SameParties,
-    /// Three or more cases in the same grid within 180 days.
+    /// Three or more cases in the same grid within 180 days (this one and two before it).
     SamePlace,
     /// Its level was raised, or is high.
     Rising,
@@ -399,8 +399,11 @@ pub fn risk_reasons(case: &RiskFacts, others: &[RiskFacts]) -> Vec<RiskReason> {
     if case.parties.len() >= 5 {
         out.push(RiskReason::ManyParties);
     }
+    // The other cases of the window before this one (or opened with it).
     let near = |o: &RiskFacts, days: i64| {
-        o.id != case.id && (o.opened_at - case.opened_at).num_days().abs() <= days
+        o.id != case.id
+            && o.opened_at <= case.opened_at + Duration::days(1)
+            && (case.opened_at - o.opened_at).num_days() <= days
     };
     let shared = |o: &RiskFacts| {
         let mine: std::collections::BTreeSet<&str> = case

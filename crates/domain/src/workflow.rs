@@ -84,6 +84,10 @@ impl HolderLevel {
 
 pub type DepartmentId = String;
 
+fn case_days() -> i64 {
+    crate::mediation::DEFAULT_CASE_DAYS
+}
+
 /// A move, with what it carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "move", rename_all = "snake_case")]
@@ -153,6 +157,9 @@ pub enum Move {
     /// handled by the mediation from then on.
     Mediate {
         case: String,
+        /// The case's days, which become the event's handling limit.
+        #[serde(default = "case_days")]
+        days: i64,
     },
     /// The mediation case ended (whatever its outcome): the event closes with it.
     MediationEnded {
@@ -236,7 +243,10 @@ impl Move {
             Move::Recall,
             Move::Reopen,
             Move::Reassign { to: text() },
-            Move::Mediate { case: text() },
+            Move::Mediate {
+                case: text(),
+                days: case_days(),
+            },
             Move::MediationEnded { outcome: text() },
         ]
     }
@@ -548,6 +558,10 @@ pub fn apply(f: &Flow, a: &Actor, m: &Move) -> Result<Flow, MoveError> {
             if !matches!(f.state, Handling | Dispatched) {
                 return Err(not_now(m, "只有派遣或处置中的事件可以挂起"));
             }
+            // Its clock is the mediation case's; it ends with the case.
+            if f.mediation {
+                return Err(not_now(m, "调解中的事件随调解案件办理，不能挂起"));
+            }
             n.suspended = true;
         }
         Move::Resume => {
@@ -597,8 +611,11 @@ pub fn apply(f: &Flow, a: &Actor, m: &Move) -> Result<Flow, MoveError> {
         Move::Urge { note } | Move::Supervise { note } => needs_text(note, "督办意见")?,
         Move::Reclassify { category } => needs_text(category, "新的类别")?,
         Move::Reassign { to } => needs_text(to, "接手人员")?,
-        Move::Mediate { case } => {
+        Move::Mediate { case, days } => {
             needs_text(case, "调解案件")?;
+            if !(1..=365).contains(days) {
+                return Err(MoveError::Invalid("调解期限应为1–365天".into()));
+            }
             if !matches!(f.state, Reported | Accepted) {
                 return Err(not_now(m, "只有已上报或已受理、尚未派遣的事件可以转入调解"));
             }
@@ -734,9 +751,7 @@ pub fn step_change(before: &Flow, after: &Flow, m: &Move) -> StepChange {
                 } => Some(crate::calendar::Limit::Minutes(*check_in_minutes)),
                 // A mediation has its month (人民调解工作若干规定 第33条), not the category's
                 // handling limit.
-                Move::Mediate { .. } => Some(crate::calendar::Limit::Minutes(
-                    crate::mediation::DEFAULT_CASE_DAYS * 24 * 60,
-                )),
+                Move::Mediate { days, .. } => Some(crate::calendar::Limit::Minutes(days * 24 * 60)),
                 _ => None,
             },
         },

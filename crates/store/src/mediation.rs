@@ -435,6 +435,27 @@ impl crate::Store {
         Ok(())
     }
 
+    /// Removes a case just written, with its parties and timeline: opening it from an event
+    /// takes it back when the event could not go to mediation.
+    pub async fn delete_case(&self, c: &CaseRow) -> Result<(), StoreError> {
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for sql in [
+                "DELETE FROM case_entries WHERE region_code = $1 AND case_id = $2",
+                "DELETE FROM case_parties WHERE region_code = $1 AND case_id = $2",
+                "DELETE FROM mediation_cases WHERE region_code = $1 AND id = $2",
+            ] {
+                sqlx::query(sql)
+                    .bind(&c.region_code)
+                    .bind(c.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
     /// A case in sight, by id.
     pub async fn case(&self, vis: &Visibility, id: Uuid) -> Result<Option<CaseRow>, StoreError> {
         let (lo, hi) = vis.range();

@@ -289,6 +289,10 @@ async fn open(
             .with_details(json!({"field": "org"}))
         })?;
     let lead = parse_id(&b.lead_mediator, "mediation.bad_mediator", "调解员")?;
+    if b.mediators.len() > 20 {
+        return Err(bad("mediation.bad_mediator", "调解员不超过20名")
+            .with_details(json!({"field": "mediators"})));
+    }
     let mut team = vec![lead];
     for m in &b.mediators {
         let id = parse_id(m, "mediation.bad_mediator", "调解员")?;
@@ -301,7 +305,8 @@ async fn open(
             .store
             .mediator(*id)
             .await?
-            .is_some_and(|m| vis.sees(&m.region_code));
+            // The lead belongs to the organisation; others may join from elsewhere in sight.
+            .is_some_and(|m| vis.sees(&m.region_code) && (*id != lead || m.org_id == org.id));
         if !ok {
             return Err(bad(
                 "mediation.mediator_outside_scope",
@@ -405,15 +410,6 @@ async fn open(
         version: 1,
         updated_at: t,
     };
-    // The event goes to mediation (转入调解) first: if it no longer can (dispatched meanwhile,
-    // say), nothing is written.
-    if let Some((e, event_vis)) = &event {
-        let mv = wangge_domain::workflow::Move::Mediate {
-            case: c.code.clone(),
-        };
-        let raw = json!({"move": "mediate", "case": c.code, "org": org.name});
-        crate::events::move_event(&state, &caller, e, event_vis, e.version, &mv, raw).await?;
-    }
     let first = wangge_store::CaseEntry {
         seq: 1,
         kind: "opened".into(),
@@ -427,6 +423,21 @@ async fn open(
         .store
         .insert_cases(&[(c.clone(), parties.clone(), vec![first])])
         .await?;
+    // The event goes to mediation (转入调解) with it; if it no longer can (dispatched meanwhile,
+    // say), the case is taken back and nothing is left written.
+    if let Some((e, event_vis)) = &event {
+        let mv = wangge_domain::workflow::Move::Mediate {
+            case: c.code.clone(),
+            days,
+        };
+        let raw = json!({"move": "mediate", "case": c.code, "org": org.name});
+        if let Err(err) =
+            crate::events::move_event(&state, &caller, e, event_vis, e.version, &mv, raw).await
+        {
+            state.store.delete_case(&c).await?;
+            return Err(err);
+        }
+    }
     state
         .store
         .append_audit(
@@ -766,6 +777,9 @@ async fn step(
             ("agreement", json!({"terms": agreement.terms}))
         }
         Step::Sign { who, party, at, .. } => {
+            if !open {
+                return Err(closed_now());
+            }
             if c.agreement.is_none() || c.outcome.as_deref() == Some("agreed_oral") {
                 return Err(conflict("mediation.no_agreement", "尚无书面协议可签署"));
             }
@@ -773,7 +787,8 @@ async fn step(
                 return Err(conflict("mediation.already_effective", "协议已生效"));
             }
             let mut sig: Signatures = serde_json::from_str(&c.signatures).unwrap_or_default();
-            let at = at.unwrap_or(t).min(t);
+            // Signed now or earlier, but not before the agreement was drawn up.
+            let at = at.unwrap_or(t).min(t).max(c.agreed_at.unwrap_or(t));
             let label = match (who.as_str(), party) {
                 ("party", Some(n)) if numbers.contains(&n) => {
                     sig.parties.insert(n, at);
@@ -1004,6 +1019,9 @@ async fn send_slip(
     may_work(&caller)?;
     let b = json_body(body)?;
     let c = load_case(&state, &caller, &b.case_id).await?;
+    if c.state != "open" {
+        return Err(conflict("mediation.closed", "调解已结束，不能再转办"));
+    }
     let reason = text("reason", &b.reason, 2000)?;
     let county = &c.grid_code[..6];
     let outside = || {
@@ -1062,12 +1080,13 @@ async fn send_slip(
         created_by: caller.account.username.clone(),
         created_at: t,
     };
-    state.store.insert_slip(&slip).await?;
+    // The case's timeline first, guarded by its version: a race with another step answers 409
+    // before any slip exists.
     let mut after = c.clone();
     after.version += 1;
     after.updated_at = t;
     let entry = json!({"slip": slip.id, "to_org": to_org, "to_department": to_department, "reason": reason}).to_string();
-    state
+    if !state
         .store
         .save_case(
             &after,
@@ -1076,7 +1095,14 @@ async fn send_slip(
             &entry,
             &caller.account.username,
         )
-        .await?;
+        .await?
+    {
+        return Err(conflict(
+            "mediation.stale",
+            "案件已被他人更新，请刷新后重试",
+        ));
+    }
+    state.store.insert_slip(&slip).await?;
     state
         .store
         .append_audit(
@@ -1100,10 +1126,20 @@ async fn slip_for_receiver(state: &AppState, caller: &Caller, id: &str) -> ApiRe
     let s = state.store.slip(id).await?.ok_or_else(missing)?;
     let mine = match (&caller.scope, s.to_department, s.to_org) {
         (Scope::Department { id, .. }, Some(d), _) => id == &d.to_string(),
-        (Scope::Place(_), _, Some(o)) => {
+        // An organisation's slip is answered by its own mediators, or by the staff at its place
+        // (its township's dispatcher for a township committee), never by the sender.
+        (Scope::Place(node), _, Some(o)) => {
             may_work(caller).is_ok()
+                && s.created_by != caller.account.username
                 && match state.store.mediation_org(o).await? {
-                    Some(org) => caller.visibility()?.sees(&org.region_code),
+                    Some(org) => {
+                        node.code() == org.region_code
+                            || state
+                                .store
+                                .mediator_of_account(caller.account.id)
+                                .await?
+                                .is_some_and(|m| m.org_id == org.id)
+                    }
                     None => false,
                 }
         }
@@ -1393,30 +1429,48 @@ pub(crate) async fn risk_list(state: &AppState, caller: &Caller) -> ApiResult<Ve
     use wangge_domain::mediation::{RiskFacts, risk_reasons};
     let vis = sight(caller)?;
     let t = now();
-    let recent = state
+    // Every open case, and the year's others to compare them with.
+    let mut recent = state
         .store
         .cases(
             &vis,
             &CaseQuery {
+                state: Some("open".into()),
                 limit: 1000,
                 ..Default::default()
             },
         )
-        .await?
-        .into_iter()
-        .filter(|c| c.state == "open" || t - c.opened_at < Duration::days(365))
-        .collect::<Vec<_>>();
+        .await?;
+    let closed = state
+        .store
+        .cases(
+            &vis,
+            &CaseQuery {
+                state: Some("closed".into()),
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await?;
+    recent.extend(
+        closed
+            .into_iter()
+            .filter(|c| t - c.opened_at < Duration::days(365)),
+    );
     let mut facts = Vec::with_capacity(recent.len());
     for c in &recent {
         let parties = state.store.case_parties(c).await?;
+        // Rising: the latest change of level raised it.
         let raised = state
             .store
             .case_entries(c)
             .await?
             .iter()
+            .rev()
             .filter(|e| e.kind == "risk")
             .filter_map(|e| serde_json::from_str::<Value>(&e.body).ok())
-            .any(|b| {
+            .next()
+            .is_some_and(|b| {
                 let rank = |v: &Value| match v.as_str() {
                     Some("high") => 2,
                     Some("medium") => 1,

@@ -203,9 +203,15 @@ fn cases_are_listed_for_assessment_by_their_signs() {
     // One shared name of two is not the same parties.
     let half = case("d", "g4", 20, &["王甲", "赵丙"]);
     assert!(risk_reasons(&half, std::slice::from_ref(&quiet)).is_empty());
-    // Three disputes in one grid within 180 days.
-    let here = [case("e", "g1", 2, &["张"]), case("f", "g1", 3, &["刘"])];
-    assert_eq!(risk_reasons(&quiet, &here), [RiskReason::SamePlace]);
+    // Three disputes in one grid within 180 days: the third is listed, the first is not (the
+    // window looks back from each case).
+    let here = [
+        quiet.clone(),
+        case("e", "g1", 2, &["张"]),
+        case("f", "g1", 3, &["刘"]),
+    ];
+    assert_eq!(risk_reasons(&here[2], &here), [RiskReason::SamePlace]);
+    assert!(risk_reasons(&quiet, &here).is_empty());
     // A raised level.
     let raised = RiskFacts {
         raised: true,

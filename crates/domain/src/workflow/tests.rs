@@ -409,6 +409,7 @@ fn all_moves() -> Vec<Move> {
         Move::Reassign { to: "p2".into() },
         Move::Mediate {
             case: "M640202202611270001".into(),
+            days: 30,
         },
         Move::MediationEnded {
             outcome: "agreed_written".into(),
@@ -589,6 +590,7 @@ fn a_dispute_taken_to_mediation_closes_with_the_case() {
     let reported = Flow::reported();
     let take = Move::Mediate {
         case: "M640202202611270001".into(),
+        days: 30,
     };
     // Grid workers and departments do not take events to mediation.
     assert_eq!(
@@ -602,6 +604,10 @@ fn a_dispute_taken_to_mediation_closes_with_the_case() {
     let submit = Move::SubmitResult { text: "x".into() };
     assert!(apply(&f, &actor(Role::CommunityStaff), &submit).is_err());
     assert!(apply(&f, &mediator, &take).is_err(), "once");
+    let suspend = Move::Suspend {
+        reason: "等待".into(),
+    };
+    assert!(apply(&f, &actor(Role::StreetDispatcher), &suspend).is_err());
     let ended = Move::MediationEnded {
         outcome: "failed".into(),
     };
