@@ -45,7 +45,7 @@ fn point_light(p: &EventPoint, at: DateTime<Utc>) -> &'static str {
     }
 }
 
-#[derive(Default, Serialize)]
+#[derive(Serialize)]
 struct GridLoad {
     open: u32,
     yellow: u32,
@@ -60,17 +60,27 @@ async fn map(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Va
     let points = state.store.open_event_points(&vis, MAP_POINTS + 1).await?;
     let truncated = points.len() as i64 > MAP_POINTS;
     let config = state.config.get();
-    let mut grids: BTreeMap<&str, GridLoad> = BTreeMap::new();
+    // The grids' loads count every open event, also when the points are cut to the most urgent.
+    let grids: BTreeMap<String, GridLoad> = state
+        .store
+        .open_counts_by_grid(&vis, t)
+        .await?
+        .into_iter()
+        .map(|(g, open, yellow, red)| {
+            let n = |x: i64| u32::try_from(x).unwrap_or(u32::MAX);
+            (
+                g,
+                GridLoad {
+                    open: n(open),
+                    yellow: n(yellow),
+                    red: n(red),
+                },
+            )
+        })
+        .collect();
     let mut events = Vec::with_capacity(points.len());
     for p in points.iter().take(MAP_POINTS as usize) {
         let light = point_light(p, t);
-        let g = grids.entry(&p.grid_code).or_default();
-        g.open += 1;
-        match light {
-            "red" => g.red += 1,
-            "yellow" => g.yellow += 1,
-            _ => {}
-        }
         let category = config.category(&p.category_code).map(|c| c.name);
         events.push(json!({
             "id": p.id, "code": p.code, "category": category.unwrap_or_else(|| p.category_code.clone()),
