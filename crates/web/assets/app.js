@@ -421,6 +421,15 @@
         window.location.reload();
       });
     }
+    // The security administrator's role changes.
+    for (const form of document.querySelectorAll("form.role-form")) {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const r = await api("PUT", "/api/v1/accounts/" + form.dataset.account + "/role", fields(form));
+        if (!r.ok) { document.getElementById("role-error").textContent = message(r); return; }
+        window.location.reload();
+      });
+    }
     for (const b of document.querySelectorAll("button[data-account]")) {
       b.addEventListener("click", async () => {
         if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;

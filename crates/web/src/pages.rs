@@ -1076,10 +1076,19 @@ struct AccountLine {
     username: String,
     name: String,
     role: String,
+    /// The role's wire name, for the security administrator's role form.
+    role_wire: String,
+    administrator: bool,
     scope: String,
     status: &'static str,
     locked: bool,
     active: bool,
+}
+
+impl AccountLine {
+    fn is_role(&self, wire: &str) -> bool {
+        self.role_wire == wire
+    }
 }
 
 #[derive(Template)]
@@ -1156,6 +1165,8 @@ async fn admin(
     if settings_ok {
         page.settings =
             serde_json::to_string_pretty(&state.config.get().settings).unwrap_or_default();
+    }
+    if settings_ok || policy_ok {
         page.accounts = match state.store.accounts().await {
             Ok(a) => a
                 .into_iter()
@@ -1172,11 +1183,14 @@ async fn admin(
                     } else {
                         "正常"
                     };
+                    let parsed = a.role.parse::<Role>().ok();
                     AccountLine {
                         id: a.id.to_string(),
                         username: a.username,
                         name: a.display_name,
                         role,
+                        role_wire: a.role.clone(),
+                        administrator: parsed.is_none_or(|r| r.is_administrator()),
                         scope: a.scope_code,
                         status,
                         locked,

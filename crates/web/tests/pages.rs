@@ -434,6 +434,15 @@ async fn administration_pages(backend: TestBackend) {
     assert!(page.contains("data-action=\"deactivate\""));
     let page = html(&w.get("/admin", &sec).await);
     assert!(!page.contains("account-form") && !page.contains("calendar-form"));
+    // The security administrator changes roles and scopes; administrators are not listed there.
+    assert!(
+        page.contains("class=\"role-form filters\"") && page.contains(">cs.page<"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">aud.page<"),
+        "administrators are kept off the role form"
+    );
     let page = html(&w.get("/admin", &sec).await);
     assert!(page.contains("安全策略") && page.contains("5 次") && !page.contains("settings-form"));
     // The audit administrator sees who did what, and filters it.
