@@ -412,6 +412,58 @@
         document.getElementById("calendar-years").textContent = data.published.join("、");
       });
     }
+    // Category and routing forms: each edits the settings document and saves it whole, so the
+    // server checks it exactly as it checks the editor's.
+    async function editSettings(status, change) {
+      const cur = await api("GET", "/api/v1/settings");
+      if (!cur.ok) { status.textContent = message(cur); return; }
+      const doc = cur.data;
+      change(doc);
+      const r = await api("PUT", "/api/v1/settings", doc);
+      if (!r.ok) {
+        const list = (r.data && r.data.error && r.data.error.details && r.data.error.details.problems) || [];
+        status.textContent = message(r) + (list.length ? "：" + list.map((p) => p.path + " " + p.reason).join("；") : "");
+        return;
+      }
+      window.location.reload();
+    }
+    const categoryForm = document.getElementById("category-form");
+    if (categoryForm) {
+      categoryForm.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const f = categoryForm.elements;
+        const change = { code: f.code.value };
+        if (f.name.value.trim()) change.name = f.name.value.trim();
+        if (f.urgency.value) change.urgency = f.urgency.value;
+        if (f.department.value) change.department = f.department.value;
+        for (const step of ["accept", "check_in", "handle"]) {
+          const v = f[step + "_value"].value;
+          if (v) change[step] = { unit: f[step + "_unit"].value, value: Number(v) };
+        }
+        editSettings(document.getElementById("category-status"), (doc) => {
+          const before = (doc.categories || []).find((c) => c.code === change.code) || {};
+          doc.categories = (doc.categories || []).filter((c) => c.code !== change.code);
+          doc.categories.push(Object.assign({}, before, change));
+        });
+      });
+    }
+    const routeForm = document.getElementById("route-form");
+    if (routeForm) {
+      routeForm.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const rule = fields(routeForm);
+        editSettings(document.getElementById("route-status"), (doc) => {
+          doc.routing = (doc.routing || []).concat([rule]);
+        });
+      });
+    }
+    for (const b of document.querySelectorAll("button[data-route]")) {
+      b.addEventListener("click", () => {
+        editSettings(document.getElementById("route-status"), (doc) => {
+          doc.routing = (doc.routing || []).filter((_, i) => i !== Number(b.dataset.route));
+        });
+      });
+    }
     const accountForm = document.getElementById("account-form");
     if (accountForm) {
       accountForm.addEventListener("submit", async (ev) => {

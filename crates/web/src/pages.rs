@@ -1112,6 +1112,35 @@ struct Admin {
     actor: String,
     action: String,
     audit: Vec<Cells6>,
+    /// The catalogue in force, for the category form and its table.
+    categories: Vec<CategoryLine>,
+    department_kinds: Vec<(&'static str, &'static str)>,
+    /// The routing rules in force: (category, region, department).
+    routes: Vec<(String, String, String)>,
+}
+
+struct CategoryLine {
+    code: String,
+    name: String,
+    major: String,
+    urgency: &'static str,
+    department: &'static str,
+    accept: String,
+    check_in: String,
+    handle: String,
+    verify: String,
+}
+
+/// A time limit in words: 30分钟, 4工作小时, 10个工作日.
+fn limit_zh(l: wangge_domain::calendar::Limit) -> String {
+    use wangge_domain::calendar::Limit;
+    match l {
+        Limit::Minutes(m) if m % 60 == 0 && m >= 60 => format!("{}小时", m / 60),
+        Limit::Minutes(m) => format!("{m}分钟"),
+        Limit::WorkingMinutes(m) if m % 60 == 0 => format!("{}工作小时", m / 60),
+        Limit::WorkingMinutes(m) => format!("{m}工作分钟"),
+        Limit::WorkingDays(d) => format!("{d}个工作日"),
+    }
 }
 
 /// Administration, one duty per administrator (三员分立): the system administrator sees the
@@ -1161,10 +1190,37 @@ async fn admin(
         actor: q.get("actor").cloned().unwrap_or_default(),
         action: q.get("action").cloned().unwrap_or_default(),
         audit: Vec::new(),
+        categories: Vec::new(),
+        department_kinds: wangge_domain::org::DepartmentKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label_zh()))
+            .collect(),
+        routes: Vec::new(),
     };
     if settings_ok {
-        page.settings =
-            serde_json::to_string_pretty(&state.config.get().settings).unwrap_or_default();
+        let config = state.config.get();
+        page.settings = serde_json::to_string_pretty(&config.settings).unwrap_or_default();
+        page.categories = config
+            .catalogue
+            .iter()
+            .map(|c| CategoryLine {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                major: c.major_name.clone(),
+                urgency: urgency_zh(&wire(&c.urgency)),
+                department: c.department.label_zh(),
+                accept: limit_zh(c.limits.accept),
+                check_in: limit_zh(c.limits.check_in),
+                handle: limit_zh(c.limits.handle),
+                verify: limit_zh(c.limits.verify),
+            })
+            .collect();
+        page.routes = config
+            .settings
+            .routing
+            .iter()
+            .map(|r| (r.category.clone(), r.region.clone(), r.department.clone()))
+            .collect();
     }
     if settings_ok || policy_ok {
         page.accounts = match state.store.accounts().await {

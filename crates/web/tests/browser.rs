@@ -1071,11 +1071,103 @@ async fn a_mediator_settles_a_dispute_in_the_browser(backend: TestBackend) {
     w.finish().await;
 }
 
+/// The system administrator changes a category's handling limit and adds a routing rule from
+/// the administration page (signing in with the second factor), and the settings in force change.
+async fn an_administrator_edits_categories_and_routing(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let admin = w.account("xt.web", "system_admin", "640200000000").await;
+    let secret = w.enrol_totp(&admin).await;
+    let station = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| d.kind == "police_station")
+        .unwrap();
+    let (addr, server) = w.serve().await;
+    let base = format!("http://{addr}");
+    let d = driver().await;
+    let c = browser(&d, &w.db.dir.join("chromium-profile")).await;
+    let tag = format!("{backend:?}").to_lowercase();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    set(&c, "input[name=username]", "xt.web").await;
+    set(&c, "input[name=password]", PASSWORD).await;
+    click(&c, "#login-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#second-factor-form:not([hidden])"))
+        .await
+        .expect("the second factor");
+    let code = wangge_security::totp::code_at(
+        &wangge_security::totp::unbase32(&secret).unwrap(),
+        chrono::Utc::now().timestamp() as u64,
+        6,
+    );
+    set(&c, "#second-factor-form input[name=code]", &code).await;
+    click(&c, "#second-factor-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#category-form"))
+        .await
+        .expect("the administration page");
+    // 0401 暴露垃圾: handled within 2 working hours instead of 4.
+    set(&c, "#category-form [name=code]", "0401").await;
+    set(&c, "#category-form [name=handle_value]", "120").await;
+    set(&c, "#category-form [name=handle_unit]", "working_minutes").await;
+    click(&c, "#category-form button[type=submit]").await;
+    let mut row = String::new();
+    for _ in 0..100 {
+        for t in c
+            .find_all(Locator::Css("#categories tbody tr"))
+            .await
+            .unwrap_or_default()
+        {
+            let text = t.text().await.unwrap_or_default();
+            if text.starts_with("0401") {
+                row = text;
+            }
+        }
+        // Its cells: code, classes, urgency, department, accept, check-in, handle, verify.
+        if row.split_whitespace().nth(7) == Some("2工作小时") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(row.split_whitespace().nth(7), Some("2工作小时"), "{row}");
+    // A township's rule for the same class.
+    set(&c, "#route-form [name=category]", "0401").await;
+    set(&c, "#route-form [name=region]", &station.region_code).await;
+    set(&c, "#route-form [name=department]", &station.id.to_string()).await;
+    click(&c, "#route-form button[type=submit]").await;
+    wait_text(&c, "#routes", &station.id.to_string()).await;
+    // A bad rule is refused with its place, and nothing changes.
+    set(&c, "#route-form [name=region]", "999999999999").await;
+    set(&c, "#route-form [name=department]", &station.id.to_string()).await;
+    click(&c, "#route-form button[type=submit]").await;
+    let said = text_of(&c, "#route-status").await;
+    assert!(said.contains("routing[1]"), "{said}");
+    screenshots(&c, &format!("{tag}-admin")).await;
+    let settings = &w.state.config;
+    settings.reload(&w.db.store).await.unwrap();
+    let s = settings.get();
+    assert_eq!(s.settings.routing.len(), 1);
+    let cat = s.category("0401").unwrap();
+    assert_eq!(
+        cat.limits.handle,
+        wangge_domain::calendar::Limit::WorkingMinutes(120)
+    );
+    c.close().await.unwrap();
+    drop(d);
+    server.abort();
+    w.finish().await;
+}
+
 wangge_store::both_backends!(
     a_grid_worker_reports_offline_and_it_arrives_once,
     the_whistle_loop_through_the_pages,
     a_community_worker_accepts_an_event_in_the_browser,
     a_citizen_reports_and_rates_on_the_portal,
     the_command_centre_counts_live,
-    a_mediator_settles_a_dispute_in_the_browser
+    a_mediator_settles_a_dispute_in_the_browser,
+    an_administrator_edits_categories_and_routing
 );

@@ -432,6 +432,12 @@ async fn administration_pages(backend: TestBackend) {
     );
     assert!(!page.contains("<option value=\"system_admin\">"));
     assert!(page.contains("data-action=\"deactivate\""));
+    // Categories with their limits in force, and the routing rules, each with its form.
+    assert!(page.contains("id=\"category-form\"") && page.contains("id=\"route-form\""));
+    assert!(
+        page.contains("<td>0401</td>") && page.contains("工作小时"),
+        "{page}"
+    );
     let page = html(&w.get("/admin", &sec).await);
     assert!(!page.contains("account-form") && !page.contains("calendar-form"));
     // The security administrator changes roles and scopes; administrators are not listed there.
