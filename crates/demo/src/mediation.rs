@@ -531,6 +531,11 @@ pub fn generate_mediation(city: &DemoCity, seed: u64, now: DateTime<Utc>) -> Dem
             ended_at: ended,
             version: entries.len() as i64,
             updated_at: updated,
+            // Open cases have their next session in the coming days.
+            next_session_at: ended
+                .is_none()
+                .then(|| now + Duration::hours(20 + rng.below(24 * 6) as i64)),
+            next_session_place: ended.is_none().then(|| "调解室".to_string()),
         };
         cases.push((row, parties, entries));
     }

@@ -66,12 +66,15 @@ pub struct CaseRow {
     pub ended_at: Option<DateTime<Utc>>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
+    /// The next session scheduled, and where.
+    pub next_session_at: Option<DateTime<Utc>>,
+    pub next_session_place: Option<String>,
 }
 
 const CASE_COLUMNS: &str = "SELECT region_code, id, code, event_id, dispute_type, source, origin, facts, points, \
     amount_cents, risk_level, grid_code, lon, lat, org_id, lead_mediator, mediators, state, outcome, outcome_note, \
     agreement, signatures, agreed_at, effective_at, confirmation, performed_at, deadline_at, opened_at, ended_at, \
-    version, updated_at FROM mediation_cases";
+    version, updated_at, next_session_at, next_session_place FROM mediation_cases";
 
 /// A party to a case; identifiers are encrypted by the caller before they reach the store.
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
@@ -351,7 +354,7 @@ impl crate::Store {
                     "INSERT INTO mediation_cases (region_code, id, code, event_id, dispute_type, source, origin, facts, points, \
                      amount_cents, risk_level, grid_code, lon, lat, org_id, lead_mediator, mediators, state, outcome, outcome_note, \
                      agreement, signatures, agreed_at, effective_at, confirmation, performed_at, deadline_at, opened_at, ended_at, \
-                     version, updated_at) ",
+                     version, updated_at, next_session_at, next_session_place) ",
                 );
                 q.push_values(chunk, |mut b, (c, _, _)| {
                     b.push_bind(c.region_code.clone())
@@ -384,7 +387,9 @@ impl crate::Store {
                         .push_bind(c.opened_at)
                         .push_bind(c.ended_at)
                         .push_bind(c.version)
-                        .push_bind(c.updated_at);
+                        .push_bind(c.updated_at)
+                        .push_bind(c.next_session_at)
+                        .push_bind(c.next_session_place.clone());
                 });
                 q.build().execute(&mut *tx).await?;
                 let parties: Vec<(&CaseRow, &PartyRow)> = chunk
@@ -555,7 +560,7 @@ impl crate::Store {
                 "UPDATE mediation_cases SET dispute_type = $3, risk_level = $4, org_id = $5, lead_mediator = $6, \
                  mediators = $7, state = $8, outcome = $9, outcome_note = $10, agreement = $11, signatures = $12, \
                  agreed_at = $13, effective_at = $14, confirmation = $15, performed_at = $16, deadline_at = $17, \
-                 ended_at = $18, version = $19, updated_at = $20 \
+                 ended_at = $18, version = $19, updated_at = $20, next_session_at = $22, next_session_place = $23 \
                  WHERE region_code = $1 AND id = $2 AND version = $21",
             )
             .bind(&c.region_code)
@@ -579,6 +584,8 @@ impl crate::Store {
             .bind(c.version)
             .bind(c.updated_at)
             .bind(expected)
+            .bind(c.next_session_at)
+            .bind(&c.next_session_place)
             .execute(&mut *tx)
             .await?
             .rows_affected()

@@ -34,6 +34,8 @@
       if (v === "" && (el.dataset.optional || el.type === "date")) continue;
       if (type === "number") out[el.name] = Number(v);
       else if (type === "names") out[el.name] = v.split(/[、,，\s]+/).filter(Boolean);
+      // A local date and time from the picker, sent as an instant (the browser knows its zone).
+      else if (type === "local-time") out[el.name] = new Date(v).toISOString();
       else out[el.name] = el.value;
     }
     return out;

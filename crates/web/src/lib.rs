@@ -26,6 +26,7 @@ mod regions;
 mod session;
 mod settings;
 mod state;
+mod xlsx;
 
 pub use admin::resolve_scope;
 pub use auth::AuthSettings;

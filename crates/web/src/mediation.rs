@@ -409,6 +409,8 @@ async fn open(
         ended_at: None,
         version: 1,
         updated_at: t,
+        next_session_at: None,
+        next_session_place: None,
     };
     let first = wangge_store::CaseEntry {
         seq: 1,
@@ -552,7 +554,7 @@ pub(crate) async fn case_json(
         out
     };
     let org = state.store.mediation_org(c.org_id).await?;
-    Ok(json!({
+    let mut v = json!({
         "id": c.id, "code": c.code, "event_id": c.event_id,
         "dispute_type": c.dispute_type,
         "type_name": c.dispute_type.parse::<DisputeType>().ok().map(|d| d.label_zh()),
@@ -580,7 +582,12 @@ pub(crate) async fn case_json(
         "history": entries.iter().map(|e| json!({"seq": e.seq, "kind": e.kind, "at": local(e.at), "actor": e.actor,
             "body": serde_json::from_str::<Value>(&e.body).unwrap_or(Value::Null)})).collect::<Vec<_>>(),
         "slips": slips.iter().map(|s| slip_json(s, t)).collect::<Vec<_>>(),
-    }))
+    });
+    v["next_session"] = json!(
+        c.next_session_at
+            .map(|at| json!({"at": local(at), "place": c.next_session_place}))
+    );
+    Ok(v)
 }
 
 fn slip_json(s: &SlipRow, t: DateTime<Utc>) -> Value {
@@ -627,6 +634,12 @@ enum Step {
         attendees: Vec<String>,
         notes: String,
     },
+    /// 调解安排: the next session, when and where.
+    Schedule {
+        version: i64,
+        at: DateTime<Utc>,
+        place: String,
+    },
     /// The written agreement's contents (调解协议书); signing follows.
     Agreement {
         version: i64,
@@ -670,6 +683,7 @@ impl Step {
     fn version(&self) -> i64 {
         match self {
             Step::Session { version, .. }
+            | Step::Schedule { version, .. }
             | Step::Agreement { version, .. }
             | Step::Sign { version, .. }
             | Step::OralAgreement { version, .. }
@@ -741,10 +755,26 @@ async fn step(
                 return Err(bad("mediation.bad_time", "调解时间不能晚于现在")
                     .with_details(json!({"field": "at"})));
             }
+            // The session scheduled has taken place.
+            c.next_session_at = None;
+            c.next_session_place = None;
             (
                 "session",
                 json!({"at": local(at), "place": place, "attendees": attendees, "notes": notes}),
             )
+        }
+        Step::Schedule { at, place, .. } => {
+            if !open {
+                return Err(closed_now());
+            }
+            let place = text("place", &place, 200)?;
+            if at < t || at > t + Duration::days(365) {
+                return Err(bad("mediation.bad_time", "下次调解时间应在今后一年之内")
+                    .with_details(json!({"field": "at"})));
+            }
+            c.next_session_at = Some(at);
+            c.next_session_place = Some(place.clone());
+            ("schedule", json!({"at": local(at), "place": place}))
         }
         Step::Agreement { agreement, .. } => {
             if !open {

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/mediation/cases/{id}/agreement", get(agreement_page))
         .route("/mediation/stats", get(stats_page))
         .route("/mediation/stats.csv", get(stats_csv))
+        .route("/mediation/stats.xlsx", get(stats_xlsx))
 }
 
 fn s(v: &Value) -> String {
@@ -72,6 +73,8 @@ struct Desk {
     orgs: Vec<(String, String)>,
     mediators: Vec<(String, String)>,
     grids: Vec<(String, String)>,
+    /// 近期调解安排: (case id, code, when, where), soonest first.
+    sessions: Vec<(String, String, String, String)>,
     /// 研判清单: (case id, code, reasons).
     risks: Vec<(String, String, String)>,
     /// 排查: (grid, next due, overdue).
@@ -137,6 +140,23 @@ async fn desk(
         Err(e) => return ApiError::from(e).into_response(),
     };
     open.sort_by_key(|c| c.deadline_at);
+    let mut upcoming: Vec<&wangge_store::CaseRow> = open
+        .iter()
+        .filter(|c| c.next_session_at.is_some())
+        .collect();
+    upcoming.sort_by_key(|c| c.next_session_at);
+    let sessions = upcoming
+        .iter()
+        .take(30)
+        .map(|c| {
+            (
+                c.id.to_string(),
+                c.code.clone(),
+                crate::pages::local(c.next_session_at),
+                c.next_session_place.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     let closed = state
         .store
         .cases(
@@ -231,6 +251,7 @@ async fn desk(
             })
             .collect(),
         grids,
+        sessions,
         risks,
         rounds,
         event_id,
@@ -303,6 +324,8 @@ struct CasePage {
     confirmation: String,
     confirmation_deadline: String,
     performed: String,
+    /// The next session scheduled: when, where.
+    next_session: String,
     can_work: bool,
     risks: Vec<(&'static str, &'static str)>,
     transfer_orgs: Vec<(String, String)>,
@@ -313,6 +336,7 @@ fn entry_label(kind: &str) -> &'static str {
     match kind {
         "opened" => "立案登记",
         "session" => "调解",
+        "schedule" => "安排调解",
         "agreement" => "达成书面协议",
         "signature" => "签名盖章",
         "oral_agreement" => "达成口头协议",
@@ -339,6 +363,7 @@ fn entry_text(kind: &str, body: &Value) -> String {
                 .join("、"))
         ),
         "agreement" | "oral_agreement" => s(&body["terms"]),
+        "schedule" => format!("{}，{}", when(&body["at"]), s(&body["place"])),
         "signature" => {
             let eff = s(&body["effective"]);
             if eff.is_empty() {
@@ -628,6 +653,15 @@ async fn case_page(
         confirmation: c.confirmation.clone(),
         confirmation_deadline: when(&v["confirmation_deadline"]),
         performed: when(&v["performed_at"]),
+        next_session: if v["next_session"].is_null() {
+            String::new()
+        } else {
+            format!(
+                "{}，{}",
+                when(&v["next_session"]["at"]),
+                s(&v["next_session"]["place"])
+            )
+        },
         can_work: matches!(
             caller.role,
             wangge_domain::access::Role::Mediator
@@ -887,6 +921,67 @@ async fn stats_csv(
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"mediation-stats.csv\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The figures by type as an Excel workbook (.xlsx): the same table as the page and the CSV,
+/// with the total and the definition of the rate.
+async fn stats_xlsx(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    use crate::xlsx::{Cell, workbook};
+    let caller = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let api_q = stats_query(&q);
+    let (total, rate, _) = match stats_of(&state, &caller, &api_q).await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    let types = match by_type(&state, &caller, &api_q).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let text = |s: &str| Cell::Text(s.to_string());
+    let mut rows = vec![vec![
+        text("纠纷类型"),
+        text("调解件数"),
+        text("调解成功件数"),
+        text("调解成功率"),
+    ]];
+    for t in &types {
+        rows.push(vec![
+            text(t.name),
+            Cell::Number(t.handled as f64),
+            Cell::Number(t.successful as f64),
+            text(&t.rate),
+        ]);
+    }
+    rows.push(vec![
+        text("合计"),
+        Cell::Number(total.handled as f64),
+        Cell::Number(total.successful as f64),
+        text(&rate),
+    ]);
+    rows.push(vec![text(
+        "调解成功率 = 调解成功件数 ÷ 调解件数（统计期内调解结束的案件，不论结果）",
+    )]);
+    let mut res = workbook("调解统计", &rows).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"mediation-stats.xlsx\""),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

@@ -981,7 +981,13 @@ async fn a_mediator_settles_a_dispute_in_the_browser(backend: TestBackend) {
     let url = c.current_url().await.unwrap().to_string();
     let case_id = url.rsplit('/').next().unwrap().to_string();
 
-    // A session, then the written agreement.
+    // The next session arranged, then held; then the written agreement.
+    let when = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%dT09:30")
+        .to_string();
+    set(&c, "form[data-step=schedule] [name=at]", &when).await;
+    click(&c, "form[data-step=schedule] button").await;
+    wait_text(&c, "#next-session", "调解室").await;
     set(&c, "form[data-step=session] [name=attendees]", "王甲、李乙").await;
     set(
         &c,

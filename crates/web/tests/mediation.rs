@@ -149,6 +149,21 @@ async fn the_dispute_story(backend: TestBackend) {
     .await
     .assert_error(StatusCode::CONFLICT, "event.through_mediation");
 
+    // The next session is arranged; one in the past is refused.
+    let soon = chrono::Utc::now() + chrono::Duration::days(2);
+    step(&w, &tj, &case, json!({"step": "schedule", "version": v, "at": chrono::Utc::now() - chrono::Duration::hours(1), "place": "村调解室"}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "mediation.bad_time");
+    let c = ok_step(
+        &w,
+        &tj,
+        &case,
+        json!({"step": "schedule", "at": soon, "place": "村调解室"}),
+        &mut v,
+    )
+    .await;
+    assert_eq!(c["next_session"]["place"], "村调解室", "{c}");
+
     // Two sessions.
     for notes in ["双方陈述，甲同意改造排水沟", "就赔偿数额达成一致"] {
         ok_step(
@@ -160,6 +175,11 @@ async fn the_dispute_story(backend: TestBackend) {
         )
         .await;
     }
+    let now_case = w.get(&format!("/api/v1/mediation/cases/{case}"), &tj).await;
+    assert!(
+        now_case.body["next_session"].is_null(),
+        "held: no longer ahead"
+    );
     // An agreement without what article 29 requires is refused, whole.
     let r = step(
         &w,
@@ -325,6 +345,7 @@ async fn the_dispute_story(backend: TestBackend) {
         kinds,
         [
             "opened",
+            "schedule",
             "session",
             "session",
             "agreement",
@@ -953,6 +974,33 @@ async fn the_mediation_pages(backend: TestBackend) {
         desk.contains("调解工作台") && desk.contains("id=\"case-form\""),
         "{desk}"
     );
+    // The demo's open cases have their next sessions arranged, on their township's desk.
+    let open_case = net
+        .cases
+        .iter()
+        .map(|(c, _, _)| c)
+        .find(|c| c.state == "open")
+        .unwrap();
+    let there = w
+        .token(
+            "tjo.p",
+            "mediator",
+            &format!("{}000", &open_case.grid_code[..9]),
+        )
+        .await;
+    let their_desk = html(&w.get("/mediation", &there).await);
+    let sessions = their_desk
+        .split("id=\"sessions\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or("");
+    assert!(
+        sessions.contains(&format!(
+            "调解室 · <a href=\"/mediation/cases/{}\">",
+            open_case.id
+        )),
+        "{sessions}"
+    );
     let open_here = net
         .cases
         .iter()
@@ -1029,6 +1077,20 @@ async fn the_mediation_pages(backend: TestBackend) {
         .map(|l| l.split(',').nth(1).unwrap().parse::<i64>().unwrap())
         .sum();
     assert_eq!(rows, 2268, "the types add up to the whole");
+    // And as an Excel workbook: a ZIP of the Office Open XML parts, the total in it.
+    let book = w.get("/mediation/stats.xlsx", &leader).await;
+    assert_eq!(book.status, StatusCode::OK);
+    assert_eq!(
+        book.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = match &book.body {
+        Value::String(s) => s.clone().into_bytes(),
+        other => other.to_string().into_bytes(),
+    };
+    assert!(bytes.starts_with(b"PK\x03\x04"));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("<v>2268</v>") && text.contains("<v>2197</v>") && text.contains("96.8%"));
     // A bad date is a clear error; a department has no mediation desk.
     w.get("/mediation/stats?from=someday", &leader)
         .await

@@ -117,6 +117,7 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/mediation/cases/{id}/agreement", Guard::Page),
     ("GET", "/mediation/stats", Guard::Page),
     ("GET", "/mediation/stats.csv", Guard::Page),
+    ("GET", "/mediation/stats.xlsx", Guard::Page),
     ("GET", "/login", Guard::Public),
     ("GET", "/portal", Guard::Public),
     ("GET", "/portal/track", Guard::Public),
