@@ -583,6 +583,16 @@ pub(crate) async fn case_json(
             "body": serde_json::from_str::<Value>(&e.body).unwrap_or(Value::Null)})).collect::<Vec<_>>(),
         "slips": slips.iter().map(|s| slip_json(s, t)).collect::<Vec<_>>(),
     });
+    // Organisations working the case with the lead one: those that took a slip of it.
+    let mut co_orgs = Vec::new();
+    for slip in slips.iter().filter(|s| s.received_at.is_some()) {
+        if let Some(o) = slip.to_org
+            && let Some(org) = state.store.mediation_org(o).await?
+        {
+            co_orgs.push(json!({"id": org.id, "name": org.name}));
+        }
+    }
+    v["co_orgs"] = json!(co_orgs);
     v["next_session"] = json!(
         c.next_session_at
             .map(|at| json!({"at": local(at), "place": c.next_session_place}))

@@ -539,6 +539,17 @@ async fn the_dispute_story(backend: TestBackend) {
         "{}",
         r.body
     );
+    // Having taken the slip, the township committee works the case with the community's.
+    let c4 = w
+        .get(&format!("/api/v1/mediation/cases/{fourth}"), &tj)
+        .await;
+    assert_eq!(
+        c4.body["co_orgs"][0]["name"],
+        township_committee.name.as_str(),
+        "{}",
+        c4.body
+    );
+    assert_eq!(c4.body["org"]["name"], committee.name.as_str());
     // An event already dispatched cannot be taken to mediation; no case is left behind.
     let r = w
         .post_json(
