@@ -71,7 +71,7 @@ fn sight(caller: &Caller) -> ApiResult<Visibility> {
 }
 
 /// Who may open and work cases: mediators, and the staff who take in disputes at each level.
-fn may_work(caller: &Caller) -> ApiResult<()> {
+pub(crate) fn may_work(caller: &Caller) -> ApiResult<()> {
     if matches!(
         caller.role,
         Role::Mediator | Role::CommunityStaff | Role::StreetDispatcher | Role::CommandCentre

@@ -79,6 +79,8 @@ struct Desk {
     risks: Vec<(String, String, String)>,
     /// 排查: (grid, next due, overdue).
     rounds: Vec<(String, String, bool)>,
+    /// Whether the user opens and works cases (others, such as leaders, only read).
+    can_work: bool,
     /// Opening from an event: its id and code.
     event_id: String,
     event_code: String,
@@ -254,6 +256,7 @@ async fn desk(
         sessions,
         risks,
         rounds,
+        can_work: crate::mediation::may_work(&caller).is_ok(),
         event_id,
         event_code,
     })

@@ -1065,6 +1065,9 @@ async fn the_mediation_pages(backend: TestBackend) {
     assert_eq!(nf.status, StatusCode::NOT_FOUND);
     assert!(html(&nf).contains("调解案件不存在"));
 
+    // A leader reads the desk but has no form to open cases.
+    let read_only = html(&w.get("/mediation", &leader).await);
+    assert!(read_only.contains("调解工作台") && !read_only.contains("id=\"case-form\""));
     // The city's statistics: the article's figures, with the definition stated.
     let stats = html(&w.get("/mediation/stats", &leader).await);
     assert!(
