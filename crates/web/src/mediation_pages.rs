@@ -845,23 +845,40 @@ async fn by_type(
     Ok(out)
 }
 
+/// The figures a statistics page or export shows: the caller, the totals, the rate as displayed,
+/// and the same by type; or the answer for a caller who is not signed in or asks badly.
+async fn figures(
+    state: &AppState,
+    caller: Result<Caller, ApiError>,
+    q: &HashMap<String, String>,
+) -> Result<
+    (
+        Caller,
+        wangge_domain::mediation::Stats,
+        String,
+        Vec<TypeLine>,
+    ),
+    Box<Response>,
+> {
+    let caller = signed_in(caller)?;
+    let api_q = stats_query(q);
+    let (stats, rate, _) = stats_of(state, &caller, &api_q)
+        .await
+        .map_err(|e| Box::new(e.into_response()))?;
+    let types = by_type(state, &caller, &api_q)
+        .await
+        .map_err(|e| Box::new(e.into_response()))?;
+    Ok((caller, stats, rate, types))
+}
+
 async fn stats_page(
     State(state): State<AppState>,
     caller: Result<Caller, ApiError>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match signed_in(caller) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let api_q = stats_query(&q);
-    let (stats, rate, _) = match stats_of(&state, &caller, &api_q).await {
+    let (caller, stats, rate, types) = match figures(&state, caller, &q).await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    let types = match by_type(&state, &caller, &api_q).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(r) => return *r,
     };
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let query = ["region", "from", "to"]
@@ -890,18 +907,9 @@ async fn stats_csv(
     caller: Result<Caller, ApiError>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match signed_in(caller) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let api_q = stats_query(&q);
-    let (total, rate, _) = match stats_of(&state, &caller, &api_q).await {
+    let (_, total, rate, types) = match figures(&state, caller, &q).await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    let types = match by_type(&state, &caller, &api_q).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(r) => return *r,
     };
     let mut csv = String::from("\u{feff}纠纷类型,调解件数,调解成功件数,调解成功率\r\n");
     for t in &types {
@@ -937,18 +945,9 @@ async fn stats_xlsx(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     use crate::xlsx::{Cell, workbook};
-    let caller = match signed_in(caller) {
-        Ok(c) => c,
-        Err(r) => return *r,
-    };
-    let api_q = stats_query(&q);
-    let (total, rate, _) = match stats_of(&state, &caller, &api_q).await {
+    let (_, total, rate, types) = match figures(&state, caller, &q).await {
         Ok(x) => x,
-        Err(e) => return e.into_response(),
-    };
-    let types = match by_type(&state, &caller, &api_q).await {
-        Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(r) => return *r,
     };
     let text = |s: &str| Cell::Text(s.to_string());
     let mut rows = vec![vec![
