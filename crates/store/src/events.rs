@@ -57,6 +57,57 @@ pub(crate) const EVENT_COLUMNS: &str = "SELECT region_code, id, code, tracking_c
      lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
      created_at, updated_at, yellow_at, light_notified FROM events";
 
+/// At most this many open events near a point are read for the likely-duplicate hint, the most
+/// recent first: a hint for a dispatcher, not a search, and a spot reported a thousand times
+/// must not cost a thousand rows per report (measured: with a dozen repeats of every spot, full
+/// rows of up to fifty candidates cost intake more than half its rate).
+pub(crate) const NEAR_LIMIT: usize = 10;
+
+/// What the likely-duplicate hint needs of an open event near a new one.
+#[derive(Debug, Clone, FromRow)]
+pub struct NearbyEvent {
+    pub id: Uuid,
+    pub code: String,
+    pub category_code: String,
+    pub state: String,
+    pub description: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub grid_code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The columns of [`NearbyEvent`], as a literal for `concat!`.
+macro_rules! nearby_fields {
+    () => {
+        "id, code, category_code, state, description, lon, lat, grid_code, created_at"
+    };
+}
+pub(crate) use nearby_fields;
+
+/// The box around a point in which open events are candidates for the likely-duplicate hint:
+/// `half` degrees of latitude each way and the same ground distance in longitude. Callers trim
+/// the corners by the exact distance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NearBox {
+    pub lat_lo: f64,
+    pub lat_hi: f64,
+    pub lon_lo: f64,
+    pub lon_hi: f64,
+}
+
+impl NearBox {
+    pub(crate) fn around(lon: f64, lat: f64, half: f64) -> NearBox {
+        let half_lon = half / lat.to_radians().cos().max(0.1);
+        NearBox {
+            lat_lo: lat - half,
+            lat_hi: lat + half,
+            lon_lo: lon - half_lon,
+            lon_hi: lon + half_lon,
+        }
+    }
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct MoveRow {
     pub seq: i64,
@@ -206,22 +257,23 @@ impl crate::Store {
         since: DateTime<Utc>,
         (lon, lat): (f64, f64),
         half_box_deg: f64,
-    ) -> Result<Vec<EventRow>, StoreError> {
+    ) -> Result<Vec<NearbyEvent>, StoreError> {
         let (lo, hi) = vis.range();
-        let half_lon = half_box_deg / lat.to_radians().cos().max(0.1);
+        let b = NearBox::around(lon, lat, half_box_deg);
         // The WHERE repeats the partial index's condition word for word (SQLite uses a partial
         // index only then) and leaves the time to the filter below: given a time range, SQLite
-        // prefers the category's time index and reads every recent event of the category.
-        let mut near: Vec<EventRow> = on_db!(self, |p| {
+        // preferred a time index and read every recent event of the category.
+        let mut near: Vec<NearbyEvent> = on_db!(self, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{EVENT_COLUMNS} WHERE category_code = $1 AND state NOT IN ('closed', 'rejected', 'merged') \
-                 AND lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5 AND grid_code >= $6 AND grid_code < $7 LIMIT 1000"
+                "SELECT {} FROM events WHERE category_code = $1 AND state NOT IN ('closed', 'rejected', 'merged') \
+                 AND lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5 AND grid_code >= $6 AND grid_code < $7 LIMIT 1000",
+                nearby_fields!()
             )))
             .bind(category)
-            .bind(lat - half_box_deg)
-            .bind(lat + half_box_deg)
-            .bind(lon - half_lon)
-            .bind(lon + half_lon)
+            .bind(b.lat_lo)
+            .bind(b.lat_hi)
+            .bind(b.lon_lo)
+            .bind(b.lon_hi)
             .bind(&lo)
             .bind(&hi)
             .fetch_all(p)
@@ -229,7 +281,7 @@ impl crate::Store {
         })?;
         near.retain(|e| e.created_at >= since);
         near.sort_by_key(|e| std::cmp::Reverse(e.created_at));
-        near.truncate(50);
+        near.truncate(NEAR_LIMIT);
         Ok(near)
     }
 

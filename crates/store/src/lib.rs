@@ -28,7 +28,7 @@ pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;
 pub use events::{
     EventBreakdown, EventCounts, EventPoint, EventQuery, EventRow, EventWithHistory, MoveRow,
-    NewMove, NewNotification, WhistleRating,
+    NearbyEvent, NewMove, NewNotification, WhistleRating,
 };
 pub use mediation::{
     CaseEntry, CaseQuery, CaseRow, MediationOrgRow, MediatorRow, NewCase, PartyRow, ScreeningRow,

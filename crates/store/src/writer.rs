@@ -8,12 +8,17 @@
 //! while the last group was committing goes into the next one, so one commit serves many requests
 //! and the sequence and audit-chain rows are taken once per group, not once per request.
 //!
+//! Beside the writer, the likely-duplicate hint of new reports is read in batches, one statement
+//! per batch, while their group is being written.
+//!
 //! Nothing is acknowledged before its group has committed. When a group fails as a whole (a
 //! database error, or another server inserting the same idempotency key at the same moment), each
 //! of its jobs is retried alone, so one bad job never takes others with it.
 
 use crate::audit::{AuditEntry, AuditRow};
-use crate::events::{EVENT_COLUMNS, EventRow, NewMove};
+use crate::events::{
+    EVENT_COLUMNS, EventRow, NEAR_LIMIT, NearBox, NearbyEvent, NewMove, nearby_fields,
+};
 use crate::{Store, StoreError, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +35,9 @@ pub struct NewReport {
     pub event: EventRow,
     pub first: NewMove,
     pub audit: AuditEntry,
+    /// Look for open events of the same category around the new one (the likely-duplicate
+    /// hint) within this many degrees of latitude each way; `None`: don't look.
+    pub nearby_within: Option<f64>,
 }
 
 /// A workflow move: the event's next state, written only if its version is still
@@ -45,8 +53,14 @@ pub struct NewEventMove {
 /// What became of a report.
 #[derive(Debug, Clone)]
 pub enum Reported {
-    /// Stored under its new code.
-    Created(EventRow),
+    /// Stored under its new code, with the open events of its category near it when it asked
+    /// for them: the most recent first, at most [`NEAR_LIMIT`], of any age, anywhere in the box,
+    /// itself left out. The hint is read beside the write, not after it: a report committed in
+    /// the same instant may be missing from it.
+    Created {
+        event: EventRow,
+        nearby: Vec<NearbyEvent>,
+    },
     /// Its idempotency key was used before: the first event, unchanged.
     Existing(EventRow),
 }
@@ -60,6 +74,7 @@ enum Job {
 #[derive(Clone, Debug)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    nearby: mpsc::Sender<NearbyAsk>,
     changes: broadcast::Sender<()>,
 }
 
@@ -80,9 +95,18 @@ impl Writer {
     /// Starts the writer task on the current Tokio runtime.
     pub fn start(store: Store) -> Writer {
         let (jobs, rx) = mpsc::channel(GROUP * 8);
+        let (nearby, asks) = mpsc::channel(GROUP * 8);
         let (changes, _) = broadcast::channel(16);
+        tokio::spawn(read_nearby(store.clone(), asks));
+        if let crate::db::Db::Sqlite(pool) = &store.db {
+            tokio::spawn(checkpoint(pool.clone(), changes.subscribe()));
+        }
         tokio::spawn(run(store, rx, changes.clone()));
-        Writer { jobs, changes }
+        Writer {
+            jobs,
+            nearby,
+            changes,
+        }
     }
 
     /// A signal after every committed group: live views (the command centre) refresh on it.
@@ -92,12 +116,32 @@ impl Writer {
 
     /// Numbers and stores a new event, or returns the first one stored under its idempotency key.
     pub async fn report(&self, r: NewReport) -> Result<Reported, StoreError> {
+        // The hint is asked for first, so its read runs while the report is being written.
+        let hint = match r.nearby_within {
+            Some(half) => {
+                let (tx, rx) = oneshot::channel();
+                let ask = NearbyAsk {
+                    category: r.event.category_code.clone(),
+                    area: NearBox::around(r.event.lon, r.event.lat, half),
+                    reply: tx,
+                };
+                self.nearby.send(ask).await.map_err(|_| gone())?;
+                Some(rx)
+            }
+            None => None,
+        };
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Report(r, tx))
             .await
             .map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        let mut reported = rx.await.map_err(|_| gone())??;
+        if let (Reported::Created { event, nearby }, Some(hint)) = (&mut reported, hint) {
+            *nearby = hint.await.unwrap_or_default();
+            nearby.retain(|e| e.id != event.id);
+            nearby.truncate(NEAR_LIMIT);
+        }
+        Ok(reported)
     }
 
     /// Writes a move; `Ok(false)` when someone else moved the event first (nothing written).
@@ -148,6 +192,102 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, changes: broadcast::Send
         // After the commit; nobody listening is fine: the signal is only a hint to refresh.
         let _ = changes.send(());
     }
+}
+
+/// Copies committed pages from SQLite's write-ahead log back into the database file (with the
+/// file's sync) between the writer's commits, on a connection of its own, so that the commit
+/// that crosses SQLite's own checkpoint threshold finds little left to copy and sync. That
+/// commit still checkpoints, which keeps the log short: this task alone never catches up with a
+/// busy writer, and a log that is never fully copied never starts over.
+async fn checkpoint(pool: sqlx::SqlitePool, mut commits: broadcast::Receiver<()>) {
+    loop {
+        match commits.recv().await {
+            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        while commits.try_recv().is_ok() {}
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
+}
+
+/// A new report's question for the likely-duplicate hint: the open events of its category in
+/// its box.
+struct NearbyAsk {
+    category: String,
+    area: NearBox,
+    reply: oneshot::Sender<Vec<NearbyEvent>>,
+}
+
+/// An open event in the box of the `near_of`-th ask of a batch.
+#[derive(sqlx::FromRow)]
+struct Near {
+    near_of: i64,
+    #[sqlx(flatten)]
+    event: NearbyEvent,
+}
+
+/// Answers the likely-duplicate asks of many reports with one read each batch, beside the
+/// writer and on a connection of its own: a read per report (a round trip through the pool and
+/// SQLite's worker thread each) cost intake almost half its rate. A failed read answers with no
+/// hint: the reports themselves are written regardless.
+async fn read_nearby(store: Store, mut rx: mpsc::Receiver<NearbyAsk>) {
+    let mut batch = Vec::with_capacity(GROUP);
+    while rx.recv_many(&mut batch, GROUP).await > 0 {
+        let asks: Vec<NearbyAsk> = std::mem::take(&mut batch);
+        let mut found: Vec<Vec<NearbyEvent>> = asks.iter().map(|_| Vec::new()).collect();
+        match nearby_of(&store, &asks).await {
+            Ok(rows) => {
+                for n in rows {
+                    if let Some(list) = found.get_mut(n.near_of as usize) {
+                        list.push(n.event);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, asks = asks.len(), "likely-duplicate read failed"),
+        }
+        for (ask, mut list) in asks.into_iter().zip(found) {
+            list.sort_by_key(|e| std::cmp::Reverse(e.created_at));
+            // A request that gave up waiting has dropped its receiver.
+            let _ = ask.reply.send(list);
+        }
+    }
+}
+
+/// The open events in each ask's box, at most [`NEAR_LIMIT`] + 1 per ask (the most recent), in one
+/// statement. The joined condition repeats the partial index's word for word (SQLite uses a
+/// partial index only then), so each ask reads the few open events of its category in its band.
+async fn nearby_of(store: &Store, asks: &[NearbyAsk]) -> Result<Vec<Near>, StoreError> {
+    Ok(on_db!(store, |pool| {
+        let mut q =
+            sqlx::QueryBuilder::new("WITH q (near_of, cat, lat_lo, lat_hi, lon_lo, lon_hi) AS (");
+        q.push_values(asks.iter().enumerate(), |mut row, (i, a)| {
+            row.push_bind(i as i64)
+                .push_bind(a.category.clone())
+                .push_bind(a.area.lat_lo)
+                .push_bind(a.area.lat_hi)
+                .push_bind(a.area.lon_lo)
+                .push_bind(a.area.lon_hi);
+        });
+        q.push(concat!(
+            "), near AS (SELECT q.near_of, ROW_NUMBER() OVER (PARTITION BY q.near_of ORDER BY e.created_at DESC) AS nth, \
+             e.id, e.code, e.category_code, e.state, e.description, e.lon, e.lat, e.grid_code, e.created_at \
+             FROM q JOIN events e ON e.category_code = q.cat AND e.state NOT IN ('closed', 'rejected', 'merged') \
+             AND e.lat BETWEEN q.lat_lo AND q.lat_hi AND e.lon BETWEEN q.lon_lo AND q.lon_hi) \
+             SELECT near_of, ",
+            nearby_fields!(),
+            " FROM near WHERE nth <= "
+        ));
+        // One more than shown: the read may run after the report's own group has committed,
+        // and then the report itself is among them.
+        q.push((NEAR_LIMIT + 1).to_string());
+        q.build_query_as().fetch_all(pool).await
+    })?)
 }
 
 /// A job's data without its reply channel, so a failed group can be retried job by job.
@@ -247,18 +387,28 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 .1 += 1;
             fresh.push((i, r.event.clone()));
         }
-        // One block of numbers per county and day.
-        for ((county, day), (first, count)) in blocks.iter_mut() {
-            let (last,): (i64,) = sqlx::query_as(
-                "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, $3) \
-                 ON CONFLICT (county, day) DO UPDATE SET seq = event_sequences.seq + $3 RETURNING seq",
-            )
-            .bind(county.as_str())
-            .bind(day.as_str())
-            .bind(*count)
-            .fetch_one(&mut *tx)
-            .await?;
-            *first = last - *count + 1;
+        // One block of numbers per county and day, all taken in one statement.
+        if !blocks.is_empty() {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO event_sequences (county, day, seq) ");
+            q.push_values(blocks.iter(), |mut row, ((county, day), (_, count))| {
+                row.push_bind(county.clone())
+                    .push_bind(day.clone())
+                    .push_bind(*count);
+            });
+            q.push(
+                " ON CONFLICT (county, day) DO UPDATE SET seq = event_sequences.seq + excluded.seq \
+                 RETURNING county, day, seq",
+            );
+            let taken: Vec<(String, String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            for (county, day, last) in taken {
+                let block = blocks.get_mut(&(county, day)).ok_or_else(|| {
+                    StoreError::corrupt("a number block for no county of the group")
+                })?;
+                block.0 = last - block.1 + 1;
+            }
+            if blocks.values().any(|(first, _)| *first == 0) {
+                return Err(StoreError::corrupt("a county of the group got no numbers"));
+            }
         }
         // Each written event's history entry: (index in `written`, its number, the move).
         let mut history: Vec<(usize, i64, &NewMove)> = Vec::new();
@@ -274,9 +424,10 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 history.push((written.len(), 1, &r.first));
             }
             written.push(e);
-            outcomes[i] = Some(Outcome::Reported(Box::new(Reported::Created(
-                written.last().cloned().expect("just pushed"),
-            ))));
+            outcomes[i] = Some(Outcome::Reported(Box::new(Reported::Created {
+                event: written.last().cloned().expect("just pushed"),
+                nearby: Vec::new(),
+            })));
         }
         let new_events = written.len();
         for (i, p) in payloads.iter().enumerate() {
@@ -285,10 +436,11 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                     // The same key earlier in this group: answer with that event.
                     let key = r.event.idempotency_key.as_deref().unwrap_or_default();
                     if let Some(Outcome::Reported(first)) = &outcomes[in_group[key]]
-                        && let Reported::Created(e) = first.as_ref()
+                        && let Reported::Created { event, .. } = first.as_ref()
                     {
-                        outcomes[i] =
-                            Some(Outcome::Reported(Box::new(Reported::Existing(e.clone()))));
+                        outcomes[i] = Some(Outcome::Reported(Box::new(Reported::Existing(
+                            event.clone(),
+                        ))));
                     }
                 }
                 Payload::Report(_) => {}
@@ -407,6 +559,7 @@ mod tests {
                 record_id: None,
                 detail: serde_json::json!({}),
             },
+            nearby_within: None,
         }
     }
 
@@ -427,7 +580,7 @@ mod tests {
         for o in outcomes {
             match o {
                 Outcome::Reported(r) => match *r {
-                    Reported::Created(e) => created.push(e),
+                    Reported::Created { event, .. } => created.push(event),
                     Reported::Existing(e) => existing.push(e),
                 },
                 Outcome::Moved(_) => panic!("no moves here"),
@@ -450,6 +603,175 @@ mod tests {
         );
         assert_eq!(db.store.verify_audit().await.unwrap().records, 4);
         db.finish().await;
+    }
+
+    /// A report at (lon, lat) of `category`, asking for the likely-duplicate hint.
+    fn asking(n: usize, category: &str, (lon, lat): (f64, f64)) -> NewReport {
+        let mut r = report(None, n);
+        r.event.category_code = category.into();
+        r.event.lon = lon;
+        r.event.lat = lat;
+        r.nearby_within = Some(0.0025);
+        r
+    }
+
+    /// An event stored directly (not through the writer) at (lon, lat), in `state`, reported
+    /// `minutes_ago`.
+    async fn stored(
+        db: &TestDb,
+        n: usize,
+        state: &str,
+        (lon, lat): (f64, f64),
+        minutes_ago: i64,
+    ) -> EventRow {
+        let mut r = report(None, n);
+        r.event.code = format!("640202202611279{n:05}");
+        r.event.state = state.into();
+        r.event.lon = lon;
+        r.event.lat = lat;
+        r.event.created_at -= chrono::Duration::minutes(minutes_ago);
+        db.store.insert_event(&r.event, &r.first).await.unwrap();
+        r.event
+    }
+
+    fn created(r: Reported) -> (EventRow, Vec<NearbyEvent>) {
+        match r {
+            Reported::Created { event, nearby } => (event, nearby),
+            Reported::Existing(e) => panic!("expected a new event, got {}", e.code),
+        }
+    }
+
+    /// The hints of reports written together are read together and sorted out per report: each
+    /// gets the open events of its own category in its own box, never a closed one, never
+    /// another spot's or another category's, never itself; at most `NEAR_LIMIT`, the most
+    /// recent; and a report that does not ask gets none.
+    async fn hints_of_reports_written_together(backend: TestBackend) {
+        let db = TestDb::open(backend).await;
+        let writer = Writer::start(db.store.clone());
+        let a = (106.2, 38.5);
+        let b = (106.3, 38.6);
+        let c = (106.4, 38.7);
+        let earlier = stored(&db, 1, "reported", a, 30).await;
+        let _closed = stored(&db, 2, "closed", (a.0 + 0.0003, a.1), 20).await;
+        let other_class = writer
+            .report(asking(3, "0501", (a.0, a.1 + 0.0002)))
+            .await
+            .unwrap();
+        let (_, none) = created(other_class);
+        assert!(
+            none.is_empty(),
+            "another category's events are no hint: {none:?}"
+        );
+        // Three reports in flight at once: two at spot A, one at spot B.
+        let (a2, a3, b1) = tokio::join!(
+            writer.report(asking(4, "0401", (a.0 + 0.0005, a.1))),
+            writer.report(asking(5, "0401", (a.0, a.1 + 0.0005))),
+            writer.report(asking(6, "0401", b)),
+        );
+        let (a2, a2_hint) = created(a2.unwrap());
+        let (a3, a3_hint) = created(a3.unwrap());
+        let (b1, b1_hint) = created(b1.unwrap());
+        for (me, hint) in [(&a2, &a2_hint), (&a3, &a3_hint)] {
+            assert!(hint.iter().any(|n| n.id == earlier.id), "{hint:?}");
+            assert!(
+                hint.iter().all(|n| n.id != me.id
+                    && n.category_code == "0401"
+                    && n.state != "closed"
+                    && n.id != b1.id),
+                "{hint:?}"
+            );
+        }
+        assert!(b1_hint.is_empty(), "nothing is open near B: {b1_hint:?}");
+        // A busy spot: fifteen open reports at C; the hint holds the ten most recent.
+        let mut at_c = Vec::new();
+        for n in 0..15 {
+            at_c.push(stored(&db, 100 + n, "accepted", c, 60 - n as i64).await);
+        }
+        let (_, c_hint) = created(writer.report(asking(200, "0401", c)).await.unwrap());
+        assert_eq!(c_hint.len(), NEAR_LIMIT);
+        let newest: Vec<uuid::Uuid> = at_c.iter().rev().take(NEAR_LIMIT).map(|e| e.id).collect();
+        let got: Vec<uuid::Uuid> = c_hint.iter().map(|n| n.id).collect();
+        assert_eq!(got, newest, "the most recent first");
+        // Not asking: no hint, however many neighbours.
+        let mut quiet = asking(201, "0401", c);
+        quiet.nearby_within = None;
+        let (_, nothing) = created(writer.report(quiet).await.unwrap());
+        assert!(nothing.is_empty());
+        db.finish().await;
+    }
+
+    /// Each county of a group takes its own block of the day's numbers, in one statement, and
+    /// the next group goes on from where each county stopped.
+    async fn numbers_per_county_in_one_group(backend: TestBackend) {
+        let db = TestDb::open(backend).await;
+        let in_county = |n: usize, county: &str| {
+            let mut r = report(None, n);
+            r.event.region_code = format!("{county}000000");
+            r.event.code = format!("{county}20261127");
+            Payload::Report(r)
+        };
+        let numbers = |outcomes: Vec<Outcome>| -> Vec<String> {
+            outcomes
+                .into_iter()
+                .map(|o| match o {
+                    Outcome::Reported(r) => match *r {
+                        Reported::Created { event, .. } => event.code,
+                        Reported::Existing(e) => panic!("not new: {}", e.code),
+                    },
+                    Outcome::Moved(_) => panic!("no moves here"),
+                })
+                .collect()
+        };
+        let first = commit(
+            &db.store,
+            &[
+                in_county(1, "640202"),
+                in_county(2, "640205"),
+                in_county(3, "640202"),
+                in_county(4, "640202"),
+                in_county(5, "640205"),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            numbers(first),
+            [
+                "64020220261127000001",
+                "64020520261127000001",
+                "64020220261127000002",
+                "64020220261127000003",
+                "64020520261127000002",
+            ]
+        );
+        let next = commit(&db.store, &[in_county(6, "640205"), in_county(7, "640202")])
+            .await
+            .unwrap();
+        assert_eq!(
+            numbers(next),
+            ["64020520261127000003", "64020220261127000004"]
+        );
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn numbers_per_county_in_one_group_sqlite() {
+        numbers_per_county_in_one_group(TestBackend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn numbers_per_county_in_one_group_postgres() {
+        numbers_per_county_in_one_group(TestBackend::Postgres).await;
+    }
+
+    #[tokio::test]
+    async fn hints_of_reports_written_together_sqlite() {
+        hints_of_reports_written_together(TestBackend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn hints_of_reports_written_together_postgres() {
+        hints_of_reports_written_together(TestBackend::Postgres).await;
     }
 
     #[tokio::test]

@@ -236,6 +236,11 @@ enum DbCommand {
     Migrate,
 }
 
+/// The server's many small, short-lived allocations (requests, rows, JSON) on many threads:
+/// mimalloc keeps them off glibc's contended arenas (intake benchmark, BENCHMARKS.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()

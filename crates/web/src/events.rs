@@ -25,7 +25,9 @@ use wangge_domain::workflow::{
 };
 use wangge_domain::{parse_wire, wire};
 use wangge_security::pii;
-use wangge_store::{EventQuery, EventRow, NewEventMove, NewMove, NewReport, Reported, StoreError};
+use wangge_store::{
+    EventQuery, EventRow, NearbyEvent, NewEventMove, NewMove, NewReport, Reported, StoreError,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -215,23 +217,27 @@ async fn report(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let who = Reporter::of(&caller)?;
     let b = json_body(body)?;
-    let (e, created) = intake(&state, &who, b).await?;
-    if !created {
-        return Ok((StatusCode::OK, Json(render(&state, &e, None))));
-    }
+    let (e, nearby) = match intake(&state, &who, b, true).await? {
+        Reported::Created { event, nearby } => (event, nearby),
+        Reported::Existing(first) => {
+            return Ok((StatusCode::OK, Json(render(&state, &first, None))));
+        }
+    };
     let mut body = render(&state, &e, None);
     body["tracking_code"] = json!(e.tracking_code);
-    body["likely_duplicates"] = json!(likely_duplicates(&state, &who.vis, &e).await?);
+    body["likely_duplicates"] = json!(rank_duplicates(&who.vis, &e, &nearby));
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// Checks a report, locates it, numbers and stores it; `false` when its idempotency key found
-/// the event stored first.
+/// Checks a report, locates it, numbers and stores it, or finds the event its idempotency key
+/// stored first. With `nearby`, a new event comes back with the open events of its category
+/// around it, for [`rank_duplicates`].
 pub(crate) async fn intake(
     state: &AppState,
     who: &Reporter,
     b: ReportBody,
-) -> ApiResult<(EventRow, bool)> {
+    nearby: bool,
+) -> ApiResult<Reported> {
     let vis = &who.vis;
     let bad = |code: &'static str, m: String| ApiError::bad_request(code, m);
     let category: Category = state
@@ -366,24 +372,24 @@ pub(crate) async fn intake(
         ip: who.ip.clone(),
     };
     let audit = who.audit(&e);
-    match state
+    Ok(state
         .writer
         .report(NewReport {
             event: e,
             first,
             audit,
+            nearby_within: nearby.then_some(DUPLICATE_BOX_DEG),
         })
-        .await?
-    {
-        Reported::Created(e) => Ok((e, true)),
-        Reported::Existing(first) => Ok((first, false)),
-    }
+        .await?)
 }
 
 /// How near and how recent an open event of the same category must be to be offered as a
 /// likely duplicate of a new report.
 const DUPLICATE_RADIUS_M: f64 = 250.0;
 const DUPLICATE_WINDOW_HOURS: i64 = 72;
+/// The box read around a point: 250 m is about 0.00225° of latitude; the box is trimmed by the
+/// exact distance in [`rank_duplicates`].
+const DUPLICATE_BOX_DEG: f64 = 0.0025;
 
 /// Open events of the same category within 250 m and 72 hours, nearest first.
 pub(crate) async fn likely_duplicates(
@@ -391,25 +397,42 @@ pub(crate) async fn likely_duplicates(
     vis: &Visibility,
     e: &EventRow,
 ) -> ApiResult<Vec<Value>> {
-    use geo::{Distance, Haversine, Point};
     let since = e.created_at - Duration::hours(DUPLICATE_WINDOW_HOURS);
-    // 250 m is about 0.00225° of latitude; the box is trimmed by the exact distance below.
     let near = state
         .store
-        .open_events_near(vis, &e.category_code, since, (e.lon, e.lat), 0.0025)
+        .open_events_near(
+            vis,
+            &e.category_code,
+            since,
+            (e.lon, e.lat),
+            DUPLICATE_BOX_DEG,
+        )
         .await?;
+    Ok(rank_duplicates(vis, e, &near))
+}
+
+/// Of the open events read around `e`, the likely duplicates the caller may see: the same
+/// category, within 250 m and the 72 hours before it, nearest first.
+pub(crate) fn rank_duplicates(vis: &Visibility, e: &EventRow, near: &[NearbyEvent]) -> Vec<Value> {
+    use geo::{Distance, Haversine, Point};
+    let since = e.created_at - Duration::hours(DUPLICATE_WINDOW_HOURS);
     let here = Point::new(e.lon, e.lat);
-    let mut found: Vec<(f64, &EventRow)> = near
+    let mut found: Vec<(f64, &NearbyEvent)> = near
         .iter()
-        .filter(|o| o.id != e.id)
+        .filter(|o| {
+            o.id != e.id
+                && o.category_code == e.category_code
+                && o.created_at >= since
+                && vis.sees(&o.grid_code)
+        })
         .map(|o| (Haversine.distance(here, Point::new(o.lon, o.lat)), o))
         .filter(|(d, _)| *d <= DUPLICATE_RADIUS_M)
         .collect();
     found.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(found
+    found
         .into_iter()
         .map(|(d, o)| json!({"id": o.id, "code": o.code, "state": o.state, "distance_m": d.round(), "description": o.description}))
-        .collect())
+        .collect()
 }
 
 async fn list(

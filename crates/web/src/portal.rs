@@ -25,7 +25,7 @@ use wangge_domain::access::{Role, Visibility};
 use wangge_domain::calendar::beijing;
 use wangge_domain::workflow::{Actor, Move, Rating, State as EventState, apply};
 use wangge_domain::{parse_wire, wire};
-use wangge_store::{AuditEntry, NewEventMove, NewMove};
+use wangge_store::{AuditEntry, NewEventMove, NewMove, Reported};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -143,7 +143,11 @@ async fn report(
     {
         return Err(too_many());
     }
-    let (e, created) = intake(&state, &who, b).await?;
+    // Citizens are not shown others' reports: no likely-duplicate hint here.
+    let (e, created) = match intake(&state, &who, b, false).await? {
+        Reported::Created { event, .. } => (event, true),
+        Reported::Existing(first) => (first, false),
+    };
     let category = state
         .config
         .get()
