@@ -105,6 +105,14 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, app(state)).into_future());
+    // The load generator runs on threads of its own, as a separate client program would: its
+    // tasks do not queue in the server's scheduler (they still share the machine's 2 cores).
+    let client = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("load-generator")
+        .enable_all()
+        .build()
+        .unwrap();
     let points: Arc<Vec<(f64, f64)>> = Arc::new(
         city.grids
             .iter()
@@ -119,7 +127,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for c in 0..CONNECTIONS {
         let (points, secret) = (points.clone(), secret.clone());
-        tasks.push(tokio::spawn(async move {
+        tasks.push(client.spawn(async move {
             let mut r = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
             let mut lat = Vec::with_capacity(PER_CONNECTION);
             let mut ids = Vec::with_capacity(PER_CONNECTION);
@@ -161,7 +169,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for mine in ids {
         let secret = secret.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.push(client.spawn(async move {
             let mut r = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
             let mut lat = Vec::new();
             for id in mine {
@@ -238,4 +246,5 @@ async fn main() {
         intake_s / bare_s
     );
     db.finish().await;
+    client.shutdown_background();
 }
