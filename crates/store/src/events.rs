@@ -57,6 +57,14 @@ pub(crate) const EVENT_COLUMNS: &str = "SELECT region_code, id, code, tracking_c
      lead_department, departments, step, step_started_at, step_due_at, step_due_provisional, suspended_at, extension_minutes, \
      created_at, updated_at, yellow_at, light_notified FROM events";
 
+/// Events of an area closed since `$1` (`$2`..`$3` a range of grid codes, `place` the column as
+/// the caller wants SQLite to see it): the counters' "closed today".
+pub(crate) fn closed_today_sql(place: &str) -> String {
+    format!(
+        "SELECT COUNT(*) FROM events WHERE state = 'closed' AND updated_at >= $1 AND {place} >= $2 AND {place} < $3"
+    )
+}
+
 /// At most this many open events near a point are read for the likely-duplicate hint, the most
 /// recent first: a hint for a dispatcher, not a search, and a spot reported a thousand times
 /// must not cost a thousand rows per report (measured: with a dozen repeats of every spot, full
@@ -357,9 +365,7 @@ impl crate::Store {
         let today_sql = format!(
             "SELECT COUNT(*) FROM events WHERE created_at >= $1 AND {place} >= $2 AND {place} < $3"
         );
-        let closed_sql = format!(
-            "SELECT COUNT(*) FROM events WHERE state = 'closed' AND updated_at >= $1 AND {place} >= $2 AND {place} < $3"
-        );
+        let closed_sql = closed_today_sql(place);
         let ((open, yellow, red, whistles_open), (reported_today,), (closed_today,)): (
             (i64, i64, i64, i64),
             (i64,),

@@ -924,3 +924,110 @@ fn stale(current: i64) -> ApiError {
     )
     .with_details(json!({"version": current}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wangge_domain::region::RegionCode;
+
+    fn event_at(lon: f64, lat: f64) -> EventRow {
+        let t = Utc::now();
+        EventRow {
+            region_code: "640202000000".into(),
+            id: Uuid::now_v7(),
+            code: "64020220261128000001".into(),
+            tracking_code: "T".into(),
+            category_code: "0401".into(),
+            domain: "general".into(),
+            urgency: "normal".into(),
+            state: "reported".into(),
+            flow: "{}".into(),
+            version: 1,
+            source: "staff".into(),
+            description: "暴露垃圾".into(),
+            address: None,
+            lon,
+            lat,
+            grid_code: "640202001001001".into(),
+            reporter_account: None,
+            reporter_phone_enc: None,
+            reporter_phone_idx: None,
+            idempotency_key: None,
+            lead_department: None,
+            departments: " ".into(),
+            step: None,
+            step_started_at: None,
+            step_due_at: None,
+            step_due_provisional: 0,
+            suspended_at: None,
+            extension_minutes: None,
+            created_at: t,
+            updated_at: t,
+            yellow_at: None,
+            light_notified: "green".into(),
+        }
+    }
+
+    fn near(
+        code: &str,
+        category: &str,
+        grid: &str,
+        (lon, lat): (f64, f64),
+        hours_ago: i64,
+    ) -> NearbyEvent {
+        NearbyEvent {
+            id: Uuid::now_v7(),
+            code: code.into(),
+            category_code: category.into(),
+            state: "reported".into(),
+            description: code.into(),
+            lon,
+            lat,
+            grid_code: grid.into(),
+            created_at: Utc::now() - Duration::hours(hours_ago),
+        }
+    }
+
+    /// Of what was read around a report, only the same category, within 250 m, within the 72
+    /// hours before it and inside the caller's sight is offered, nearest first, never itself.
+    #[test]
+    fn duplicates_are_ranked_and_trimmed() {
+        let e = event_at(106.4, 39.0);
+        let mine = "640202001001001";
+        let neighbour = "640202002001001";
+        let read = vec![
+            near("far", "0401", mine, (106.4 + 0.003, 39.0), 1),
+            near("second", "0401", mine, (106.4, 39.0 + 0.001), 1),
+            near("first", "0401", mine, (106.4 + 0.0002, 39.0), 2),
+            near("old", "0401", mine, (106.4, 39.0), 73),
+            near("other-class", "0501", mine, (106.4, 39.0), 1),
+            near("out-of-sight", "0401", neighbour, (106.4, 39.0), 1),
+            NearbyEvent {
+                id: e.id,
+                ..near("itself", "0401", mine, (106.4, 39.0), 0)
+            },
+        ];
+        let community = Visibility::system()
+            .narrowed_to(&RegionCode::parse("640202001001").unwrap())
+            .unwrap();
+        let codes = |v: Vec<Value>| -> Vec<String> {
+            v.iter()
+                .map(|d| d["code"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            codes(rank_duplicates(&community, &e, &read)),
+            ["first", "second"]
+        );
+        let city = Visibility::system();
+        assert_eq!(
+            codes(rank_duplicates(&city, &e, &read)),
+            ["out-of-sight", "first", "second"]
+        );
+        let d = rank_duplicates(&community, &e, &read);
+        assert!(
+            (15.0..20.0).contains(&d[0]["distance_m"].as_f64().unwrap()),
+            "{d:?}"
+        );
+    }
+}

@@ -6,9 +6,11 @@
 DROP INDEX events_category_recent;
 
 -- "Closed today" reads only closed events: a partial index that reports and moves of open
--- events never touch (its queries say state = 'closed' word for word, as SQLite needs).
+-- events never touch (its queries say state = 'closed' word for word, as SQLite needs). The state
+-- stays its first column although it is always 'closed' there: without it SQLite's planner
+-- preferred events_state (state, created_at) and counted every closed event (50 ms, not 5).
 DROP INDEX events_closed_recent;
-CREATE INDEX events_closed_recent ON events (updated_at) WHERE state = 'closed';
+CREATE INDEX events_closed_recent ON events (state, updated_at) WHERE state = 'closed';
 
 -- The likely-duplicate lookup reads a latitude band of the category's open events; with the
 -- longitude in the index too, the events of the band far to the east or west are passed over in
