@@ -3,7 +3,8 @@
 //! `WANGGE_TEST_PG_URL` (default: the local server's `test` database as `postgres`). A test that
 //! cannot reach PostgreSQL fails loudly; it never skips.
 
-use crate::Store;
+use crate::{EventRow, Store};
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -28,6 +29,46 @@ pub fn pg_admin_url() -> String {
 }
 
 /// A fresh scratch directory under the system temp dir.
+/// A freshly reported event (category 0401, normal urgency) in grid 640202001001001 at
+/// (106.2, 38.5), reported at `at`: tests and benchmarks change what they need with
+/// `EventRow { .., ..sample_event(at) }`.
+pub fn sample_event(at: DateTime<Utc>) -> EventRow {
+    EventRow {
+        region_code: "640202000000".into(),
+        id: uuid::Uuid::now_v7(),
+        code: "64020220261127000001".into(),
+        tracking_code: "T".into(),
+        category_code: "0401".into(),
+        domain: "general".into(),
+        urgency: "normal".into(),
+        state: "reported".into(),
+        flow: "{}".into(),
+        version: 1,
+        source: "staff".into(),
+        description: "暴露垃圾".into(),
+        address: None,
+        lon: 106.2,
+        lat: 38.5,
+        grid_code: "640202001001001".into(),
+        reporter_account: None,
+        reporter_phone_enc: None,
+        reporter_phone_idx: None,
+        idempotency_key: None,
+        lead_department: None,
+        departments: " ".into(),
+        step: None,
+        step_started_at: None,
+        step_due_at: None,
+        step_due_provisional: 0,
+        suspended_at: None,
+        extension_minutes: None,
+        created_at: at,
+        updated_at: at,
+        yellow_at: None,
+        light_notified: "green".into(),
+    }
+}
+
 pub fn scratch_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "wangge-test-{tag}-{}",

@@ -931,40 +931,10 @@ mod tests {
     use wangge_domain::region::RegionCode;
 
     fn event_at(lon: f64, lat: f64) -> EventRow {
-        let t = Utc::now();
         EventRow {
-            region_code: "640202000000".into(),
-            id: Uuid::now_v7(),
-            code: "64020220261128000001".into(),
-            tracking_code: "T".into(),
-            category_code: "0401".into(),
-            domain: "general".into(),
-            urgency: "normal".into(),
-            state: "reported".into(),
-            flow: "{}".into(),
-            version: 1,
-            source: "staff".into(),
-            description: "暴露垃圾".into(),
-            address: None,
             lon,
             lat,
-            grid_code: "640202001001001".into(),
-            reporter_account: None,
-            reporter_phone_enc: None,
-            reporter_phone_idx: None,
-            idempotency_key: None,
-            lead_department: None,
-            departments: " ".into(),
-            step: None,
-            step_started_at: None,
-            step_due_at: None,
-            step_due_provisional: 0,
-            suspended_at: None,
-            extension_minutes: None,
-            created_at: t,
-            updated_at: t,
-            yellow_at: None,
-            light_notified: "green".into(),
+            ..wangge_store::testing::sample_event(Utc::now())
         }
     }
 
