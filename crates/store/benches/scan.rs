@@ -27,38 +27,15 @@ async fn main() {
     let t0 = Utc::now();
     let t1 = t0 + Duration::minutes(1);
     let template = EventRow {
-        region_code: "640202000000".into(),
         id: uuid::Uuid::nil(),
         code: String::new(),
         tracking_code: String::new(),
-        category_code: "0401".into(),
-        domain: "general".into(),
-        urgency: "normal".into(),
         state: "accepted".into(),
-        flow: "{}".into(),
         version: 2,
         source: "grid_worker".into(),
-        description: "暴露垃圾".into(),
-        address: None,
-        lon: 106.2,
-        lat: 38.5,
-        grid_code: "640202001001001".into(),
-        reporter_account: None,
-        reporter_phone_enc: None,
-        reporter_phone_idx: None,
-        idempotency_key: None,
-        lead_department: None,
-        departments: " ".into(),
         step: Some("accept".into()),
         step_started_at: Some(t0),
-        step_due_at: None,
-        step_due_provisional: 0,
-        suspended_at: None,
-        extension_minutes: None,
-        created_at: t0,
-        updated_at: t0,
-        yellow_at: None,
-        light_notified: "green".into(),
+        ..wangge_store::testing::sample_event(t0)
     };
     let started = Instant::now();
     let mut i = 0usize;

@@ -923,15 +923,21 @@ async fn stats_csv(
         total.handled, total.successful, rate
     ));
     csv.push_str("说明,调解成功率 = 调解成功件数 ÷ 调解件数（期间内调解结束的案件）,,\r\n");
-    let mut res = csv.into_response();
+    download(
+        csv.into_response(),
+        "text/csv; charset=utf-8",
+        "attachment; filename=\"mediation-stats.csv\"",
+    )
+}
+
+/// A file to save rather than show, never kept in a cache (the figures are personal to the
+/// caller's scope).
+fn download(mut res: Response, content_type: &'static str, disposition: &'static str) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"mediation-stats.csv\""),
+        HeaderValue::from_static(disposition),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -973,18 +979,9 @@ async fn stats_xlsx(
     rows.push(vec![text(
         "调解成功率 = 调解成功件数 ÷ 调解件数（统计期内调解结束的案件，不论结果）",
     )]);
-    let mut res = workbook("调解统计", &rows).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"mediation-stats.xlsx\""),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    download(
+        workbook("调解统计", &rows).into_response(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "attachment; filename=\"mediation-stats.xlsx\"",
+    )
 }
