@@ -9,12 +9,13 @@ use crate::rng::Rng;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use geo::{Centroid, CoordsIter};
 use serde_json::json;
+use wangge_app::events::moves::{Rules, advance};
 use wangge_domain::access::Role;
 use wangge_domain::calendar::{Calendar, YELLOW_SHARE, beijing, yellow_at};
 use wangge_domain::catalog::{Category, default_catalogue};
 use wangge_domain::region::{RegionCode, RegionKind};
 use wangge_domain::wire;
-use wangge_domain::workflow::{Actor, Flow, Move, Rating, StepChange, Urgency, apply, step_change};
+use wangge_domain::workflow::{Actor, Flow, Move, Rating, Urgency};
 use wangge_store::{EventRow, EventWithHistory, NewMove};
 
 /// Events per day on average.
@@ -34,13 +35,6 @@ fn season_weight(code: &str, month: u32) -> f64 {
         c if c.starts_with("01") => 2.0,
         _ => 1.0,
     }
-}
-
-struct Step {
-    name: String,
-    started: DateTime<Utc>,
-    due: DateTime<Utc>,
-    provisional: bool,
 }
 
 /// The year of events up to `now` (Beijing `today`).
@@ -154,16 +148,6 @@ pub fn generate_events(
                 },
                 created,
             )];
-            let due0 = calendar.due(
-                created,
-                cat.limit(wangge_domain::catalog::Step::Accept, urgency, rural),
-            );
-            let mut step = Some(Step {
-                name: "accept".into(),
-                started: created,
-                due: due0.at,
-                provisional: due0.provisional,
-            });
             // The path this event takes.
             let community = Actor::new(Role::CommunityStaff);
             let street = Actor::new(Role::StreetDispatcher);
@@ -283,60 +267,13 @@ pub fn generate_events(
                     ));
                 }
             }
-            let mut at = created;
-            let mut lead_department = None;
-            let mut departments = std::collections::BTreeSet::new();
-            for (i, (actor, mv, after)) in plan.into_iter().enumerate() {
-                at += Duration::minutes(after);
-                // Stop where the clock is now, or where a stalled event was left.
-                if at > now || (stalled && i >= 2) {
-                    break;
-                }
-                let Ok(next) = apply(&flow, &actor, &mv) else {
-                    break;
-                };
-                match step_change(&flow, &next, &mv) {
-                    StepChange::Keep => {}
-                    StepChange::Start { step: s, limit } => {
-                        let due =
-                            calendar.due(at, limit.unwrap_or_else(|| cat.limit(s, urgency, rural)));
-                        step = Some(Step {
-                            name: wire(&s),
-                            started: at,
-                            due: due.at,
-                            provisional: due.provisional,
-                        });
-                    }
-                    StepChange::Stop => step = None,
-                }
-                if let Some(l) = &next.lead {
-                    lead_department = Some(l.clone());
-                    departments.insert(l.clone());
-                }
-                departments.extend(next.co.iter().cloned());
-                history.push((
-                    NewMove {
-                        move_name: mv.name().into(),
-                        body: serde_json::to_string(&mv).unwrap_or_default(),
-                        from_state: wire(&flow.state),
-                        to_state: wire(&next.state),
-                        actor: match actor.role {
-                            Role::CommunityStaff => "demo.community".into(),
-                            Role::StreetDispatcher => "demo.street".into(),
-                            Role::DepartmentStaff => "demo.department".into(),
-                            _ => "demo.grid".into(),
-                        },
-                        actor_role: actor.role.as_str().into(),
-                        department: actor.department.clone(),
-                        ip: None,
-                    },
-                    at,
-                ));
-                flow = next;
-            }
             let place = community_names.get(&code_str[..12]).copied().unwrap_or("");
             let tracking = rng.bytes10();
-            let e = EventRow {
+            let due0 = calendar.due(
+                created,
+                cat.limit(wangge_domain::catalog::Step::Accept, urgency, rural),
+            );
+            let mut e = EventRow {
                 region_code: county,
                 id: uuid::Builder::from_unix_timestamp_millis(
                     created.timestamp_millis() as u64,
@@ -365,24 +302,58 @@ pub fn generate_events(
                 reporter_phone_enc: None,
                 reporter_phone_idx: None,
                 idempotency_key: None,
-                lead_department,
-                departments: format!(
-                    " {} ",
-                    departments.into_iter().collect::<Vec<_>>().join(" ")
-                ),
-                step: step.as_ref().map(|s| s.name.clone()),
-                step_started_at: step.as_ref().map(|s| s.started),
-                step_due_at: step.as_ref().map(|s| s.due),
-                step_due_provisional: step.as_ref().map_or(0, |s| i64::from(s.provisional)),
+                lead_department: None,
+                departments: " ".into(),
+                step: Some("accept".into()),
+                step_started_at: Some(created),
+                step_due_at: Some(due0.at),
+                step_due_provisional: i64::from(due0.provisional),
                 suspended_at: None,
                 extension_minutes: None,
                 created_at: created,
-                updated_at: history.last().map_or(created, |h| h.1),
-                yellow_at: step
-                    .as_ref()
-                    .map(|s| yellow_at(s.started, s.due, YELLOW_SHARE)),
+                updated_at: created,
+                yellow_at: Some(yellow_at(created, due0.at, YELLOW_SHARE)),
                 light_notified: "green".into(),
             };
+            // Every move goes through the server's own rules and clocks.
+            let due = |_: &str, from: DateTime<Utc>, limit| calendar.due(from, limit);
+            let rules = Rules {
+                category: Some(cat),
+                reclassified_to: None,
+                due: &due,
+                yellow_share: YELLOW_SHARE,
+            };
+            let mut at = created;
+            for (i, (actor, mv, after)) in plan.into_iter().enumerate() {
+                at += Duration::minutes(after);
+                // Stop where the clock is now, or where a stalled event was left.
+                if at > now || (stalled && i >= 2) {
+                    break;
+                }
+                let Ok(next) = advance(&rules, &e, &flow, &actor, &mv, at) else {
+                    break;
+                };
+                history.push((
+                    NewMove {
+                        move_name: mv.name().into(),
+                        body: serde_json::to_string(&mv).unwrap_or_default(),
+                        from_state: wire(&flow.state),
+                        to_state: wire(&next.after.state),
+                        actor: match actor.role {
+                            Role::CommunityStaff => "demo.community".into(),
+                            Role::StreetDispatcher => "demo.street".into(),
+                            Role::DepartmentStaff => "demo.department".into(),
+                            _ => "demo.grid".into(),
+                        },
+                        actor_role: actor.role.as_str().into(),
+                        department: actor.department.clone(),
+                        ip: None,
+                    },
+                    at,
+                ));
+                flow = next.after;
+                e = next.next;
+            }
             out.push((e, history));
         }
         day = day.succ_opt().expect("date");

@@ -428,7 +428,7 @@ pub fn parse_shipped(text: &str) -> (Vec<(NaiveDate, bool)>, Vec<i32>) {
 }
 
 /// 绿/黄/红: how much of a step's time is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Light {
     Green,

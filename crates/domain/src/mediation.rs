@@ -332,6 +332,32 @@ impl Stats {
     }
 }
 
+/// Where a transfer slip's receipt or reply stands against its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlipLight {
+    Green,
+    /// In the last fifth of its time.
+    Yellow,
+    /// Past its deadline, not done.
+    Red,
+    Done,
+    /// Done after its deadline.
+    Late,
+}
+
+impl SlipLight {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            SlipLight::Green => "正常",
+            SlipLight::Yellow => "临期",
+            SlipLight::Red => "超期",
+            SlipLight::Done => "已办",
+            SlipLight::Late => "逾期办理",
+        }
+    }
+}
+
 /// The light of a transfer slip's receipt or reply: late once its deadline has passed without
 /// it, yellow in the last fifth of its time.
 pub fn slip_light(
@@ -339,17 +365,17 @@ pub fn slip_light(
     sent: DateTime<Utc>,
     due: DateTime<Utc>,
     done: Option<DateTime<Utc>>,
-) -> &'static str {
+) -> SlipLight {
     match done {
-        Some(d) if d > due => "late",
-        Some(_) => "done",
-        None if now > due => "red",
+        Some(d) if d > due => SlipLight::Late,
+        Some(_) => SlipLight::Done,
+        None if now > due => SlipLight::Red,
         None => {
             let total = (due - sent).num_seconds().max(1) as f64;
             if ((due - now).num_seconds() as f64) < total * 0.2 {
-                "yellow"
+                SlipLight::Yellow
             } else {
-                "green"
+                SlipLight::Green
             }
         }
     }

@@ -45,6 +45,34 @@ impl State {
     }
 }
 
+/// The channel an event came in by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A grid worker on patrol.
+    GridWorker,
+    /// Community, township or command-centre staff at a desk.
+    Staff,
+    /// A department's staff.
+    Department,
+    /// A machine client with an API token (a sensor, another system).
+    Machine,
+    /// A citizen on the public portal.
+    Citizen,
+}
+
+impl Source {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Source::GridWorker => "网格员上报",
+            Source::Staff => "工作人员登记",
+            Source::Department => "部门上报",
+            Source::Machine => "系统接入",
+            Source::Citizen => "群众反映",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
@@ -737,7 +765,9 @@ pub enum StepChange {
 
 pub fn step_change(before: &Flow, after: &Flow, m: &Move) -> StepChange {
     let whistled = matches!(m, Move::Whistle { .. }) && after.state == State::Dispatched;
-    if before.state == after.state && before.reworks == after.reworks && !whistled {
+    // The level above that takes an escalated event gets its own time to accept and dispatch it.
+    let escalated = matches!(m, Move::Escalate) && after.holder != before.holder;
+    if before.state == after.state && before.reworks == after.reworks && !whistled && !escalated {
         return StepChange::Keep;
     }
     match step_of(after.state) {

@@ -184,6 +184,12 @@ impl KeyRing {
         String::from_utf8(plain).map_err(|_| CryptoError::Tampered)
     }
 
+    /// The key audit records are sealed with (HMAC-SM3), derived from the blind-index key so that
+    /// existing key files need no new line; like every key here it never enters the database.
+    pub fn audit_key(&self) -> [u8; 32] {
+        hmac_sm3(&self.index_key, b"wangge audit chain v1")
+    }
+
     /// The blind index of an identifier, for exact-match lookups. `kind` separates domains so an
     /// ID number and a phone number never share an index value.
     pub fn blind_index(&self, kind: &str, value: &str) -> String {

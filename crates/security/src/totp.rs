@@ -63,13 +63,18 @@ pub fn code_at(secret: &[u8], unix: u64, digits: u32) -> String {
 
 /// Whether `code` is valid now, allowing one step of clock drift either way.
 pub fn verify(secret_b32: &str, code: &str, unix: u64) -> bool {
-    let Some(secret) = unbase32(secret_b32) else {
-        return false;
-    };
+    verify_step(secret_b32, code, unix).is_some()
+}
+
+/// The 30-second step `code` belongs to, if it is valid now (one step of drift either way): the
+/// caller records it so that the same code is never accepted twice.
+pub fn verify_step(secret_b32: &str, code: &str, unix: u64) -> Option<u64> {
+    let secret = unbase32(secret_b32)?;
     let code = code.trim();
     [unix.saturating_sub(STEP), unix, unix + STEP]
-        .iter()
-        .any(|&t| crate::token::constant_time_eq(&code_at(&secret, t, 6), code))
+        .into_iter()
+        .find(|&t| crate::token::constant_time_eq(&code_at(&secret, t, 6), code))
+        .map(|t| t / STEP)
 }
 
 /// The `otpauth://` URI an authenticator app scans.

@@ -8,6 +8,9 @@ use serde::Serialize;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+/// A new account. With `proposed_by`, the role and scope are only proposed (三员分立: the system
+/// administrator proposes, the security administrator approves) and the account has neither until
+/// approved; without it (the operator on the server) they are granted at once.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub username: String,
@@ -17,6 +20,7 @@ pub struct NewAccount {
     pub scope_code: String,
     pub scope_serves: Option<String>,
     pub password_hash: String,
+    pub proposed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -24,10 +28,19 @@ pub struct AccountRow {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
-    pub role: String,
-    pub scope_kind: String,
-    pub scope_code: String,
+    /// `None` while the account awaits the security administrator's approval.
+    pub role: Option<String>,
+    pub scope_kind: Option<String>,
+    pub scope_code: Option<String>,
     pub scope_serves: Option<String>,
+    /// What the system administrator proposed, until approved.
+    pub proposed_role: Option<String>,
+    pub proposed_scope_kind: Option<String>,
+    pub proposed_scope_code: Option<String>,
+    pub proposed_scope_serves: Option<String>,
+    pub proposed_by: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub password_hash: String,
     #[serde(skip)]
@@ -41,8 +54,9 @@ pub struct AccountRow {
     pub created_at: DateTime<Utc>,
 }
 
-const ACCOUNT_COLUMNS: &str = "SELECT id, username, display_name, role, scope_kind, scope_code, scope_serves, password_hash, \
-     totp_secret, totp_enabled, recovery_codes, failed_logins, locked_until, active, created_at FROM accounts";
+const ACCOUNT_COLUMNS: &str = "SELECT id, username, display_name, role, scope_kind, scope_code, scope_serves, \
+     proposed_role, proposed_scope_kind, proposed_scope_code, proposed_scope_serves, proposed_by, approved_by, approved_at, \
+     password_hash, totp_secret, totp_enabled, recovery_codes, failed_logins, locked_until, active, created_at FROM accounts";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
@@ -75,23 +89,32 @@ impl crate::Store {
         now: DateTime<Utc>,
     ) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
-        let r = on_db!(self, |p| {
-            sqlx::query(
+        // A proposal goes into the proposed_* columns; a grant into role and scope.
+        let sql = if a.proposed_by.is_some() {
+            "INSERT INTO accounts (id, username, display_name, proposed_role, proposed_scope_kind, proposed_scope_code, \
+             proposed_scope_serves, password_hash, proposed_by, totp_enabled, failed_logins, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, 0, 0, 1, $9, $9)"
+        } else {
             "INSERT INTO accounts (id, username, display_name, role, scope_kind, scope_code, scope_serves, password_hash, \
-             totp_enabled, failed_logins, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 1, $9, $9)"
-        )
-        .bind(id)
-        .bind(&a.username)
-        .bind(&a.display_name)
-        .bind(&a.role)
-        .bind(&a.scope_kind)
-        .bind(&a.scope_code)
-        .bind(&a.scope_serves)
-        .bind(&a.password_hash)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|_| ())
+             approved_by, approved_at, totp_enabled, failed_logins, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, 0, 0, 1, $9, $9)"
+        };
+        let granted_by = a.proposed_by.clone().unwrap_or_else(|| "cli".into());
+        let r = on_db!(self, |p| {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(&a.username)
+                .bind(&a.display_name)
+                .bind(&a.role)
+                .bind(&a.scope_kind)
+                .bind(&a.scope_code)
+                .bind(&a.scope_serves)
+                .bind(&a.password_hash)
+                .bind(now)
+                .bind(&granted_by)
+                .execute(p)
+                .await
+                .map(|_| ())
         });
         match r {
             Ok(()) => Ok(id),
@@ -171,6 +194,75 @@ impl crate::Store {
             .map(|_| ())
         })?;
         Ok(())
+    }
+
+    /// Locks an account by an administrator's or the operator's decision: like a deactivation for
+    /// the time being, its sessions end and its tokens are revoked in the same transaction (a
+    /// machine gets a new token when it is unlocked).
+    pub async fn lock_account(
+        &self,
+        id: Uuid,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE accounts SET locked_until = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(until)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Grants an account the role and scope proposed for it; `false` when nothing was proposed.
+    pub async fn approve_account(
+        &self,
+        id: Uuid,
+        approved_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE accounts SET role = proposed_role, scope_kind = proposed_scope_kind, scope_code = proposed_scope_code, \
+             scope_serves = proposed_scope_serves, proposed_role = NULL, proposed_scope_kind = NULL, \
+             proposed_scope_code = NULL, proposed_scope_serves = NULL, approved_by = $2, approved_at = $3, updated_at = $3 \
+             WHERE id = $1 AND proposed_role IS NOT NULL"
+        )
+        .bind(id)
+        .bind(approved_by)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() == 1)
+        })?)
+    }
+
+    /// Takes a TOTP step as used: `true` once per account and step, and only for a step later than
+    /// the last one taken, so a code is never accepted twice (nor an older one after a newer).
+    pub async fn claim_totp_step(&self, id: Uuid, step: i64) -> Result<bool, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE accounts SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)"
+        )
+        .bind(id)
+        .bind(step)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() == 1)
+        })?)
     }
 
     /// Locks until a time, or unlocks (`None`, which also clears the failure count).
@@ -534,7 +626,8 @@ pub struct SessionWithAccount {
 }
 
 const JOINED_ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.role, a.scope_kind, a.scope_code, a.scope_serves, \
-     a.password_hash, a.totp_secret, a.totp_enabled, a.recovery_codes, a.failed_logins, a.locked_until, a.active, a.created_at";
+     a.proposed_role, a.proposed_scope_kind, a.proposed_scope_code, a.proposed_scope_serves, a.proposed_by, a.approved_by, \
+     a.approved_at, a.password_hash, a.totp_secret, a.totp_enabled, a.recovery_codes, a.failed_logins, a.locked_until, a.active, a.created_at";
 
 impl crate::Store {
     pub async fn token_with_account(

@@ -1,5 +1,13 @@
-//! The audit trail (审计日志): append-only records chained with SM3, so any record changed,
-//! removed or inserted behind the application's back is found by [`Store::verify_audit`].
+//! The audit trail (审计日志): append-only records chained by their hashes, so any record
+//! changed, removed or inserted behind the application's back is found by
+//! [`Store::verify_audit`].
+//!
+//! Records are sealed with HMAC-SM3 under a key from the key file (never the database), so
+//! someone who can write the database cannot recompute the chain after rewriting it; records
+//! written before the key was first used stay checked as plain SM3 (the first keyed number is
+//! kept in `meta` and in every anchor). Each server also keeps an anchor outside the database —
+//! the head's number and hash, rewritten after every committed batch — so a cut tail (the last
+//! records deleted and the head reset to match) is found too.
 //!
 //! Appends serialise on the single `audit_head` row: the first statement of an append updates it,
 //! which takes the write lock on SQLite and a row lock on PostgreSQL, so concurrent writers (and
@@ -7,11 +15,82 @@
 
 use crate::{StoreError, on_db};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{FromRow, QueryBuilder};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The mark of a keyed record's hash.
+pub const KEYED_PREFIX: &str = "hmac-sm3:";
+const KEYED_FROM: &str = "audit_keyed_from";
+
+/// How this store seals new audit records, and where this server keeps its anchor.
+pub struct AuditSeal {
+    key: [u8; 32],
+    anchor: Option<PathBuf>,
+    keyed_from: i64,
+    /// The highest number anchored so far: commits finish in any order, anchors only move on.
+    anchored: Mutex<i64>,
+}
+
+impl std::fmt::Debug for AuditSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("AuditSeal")
+            .field("anchor", &self.anchor)
+            .field("keyed_from", &self.keyed_from)
+            .finish()
+    }
+}
+
+/// What an anchor file holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAnchor {
+    pub seq: i64,
+    pub hash: String,
+    pub keyed_from: i64,
+}
+
+impl AuditAnchor {
+    /// Every anchor file (`audit-anchor-*.json`) in a directory, by file name. A file that does
+    /// not read is reported as such rather than skipped.
+    pub fn read_all(dir: &Path) -> Vec<(String, Result<AuditAnchor, String>)> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Result<AuditAnchor, String>)> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("audit-anchor-") && n.ends_with(".json"))
+            .map(|n| {
+                let read = std::fs::read_to_string(dir.join(&n))
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+                (n, read)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+/// The anchor file a server named `server` keeps in `dir`.
+pub fn anchor_path(dir: &Path, server: &str) -> PathBuf {
+    let safe: String = server
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    dir.join(format!("audit-anchor-{safe}.json"))
+}
 
 /// What happened. Personal identifiers in `detail` must already be masked.
 #[derive(Debug, Clone)]
@@ -47,6 +126,7 @@ impl AuditRow {
         seq: i64,
         at: DateTime<Utc>,
         prev_hash: String,
+        key: Option<&[u8; 32]>,
     ) -> AuditRow {
         let mut row = AuditRow {
             seq,
@@ -61,14 +141,27 @@ impl AuditRow {
             prev_hash,
             hash: String::new(),
         };
-        row.hash = row.expected_hash();
+        row.hash = match key {
+            Some(k) => row.keyed_hash(k),
+            None => row.expected_hash(),
+        };
         row
+    }
+
+    /// The HMAC-SM3 of a record's canonical form under the audit key, marked as keyed.
+    fn keyed_hash(&self, key: &[u8; 32]) -> String {
+        let mac = wangge_security::crypto::hmac_sm3(key, self.canonical().as_bytes());
+        format!("{KEYED_PREFIX}{}", wangge_security::crypto::hex(&mac))
     }
 
     /// The SM3 hash of a record: its fields in a fixed order, as a JSON array ending with the
     /// previous record's hash.
-    fn expected_hash(&self) -> String {
-        let canonical = serde_json::json!([
+    pub(crate) fn expected_hash(&self) -> String {
+        wangge_security::crypto::sm3_hex(self.canonical().as_bytes())
+    }
+
+    fn canonical(&self) -> String {
+        serde_json::json!([
             self.seq,
             self.at.to_rfc3339_opts(SecondsFormat::Micros, true),
             self.actor,
@@ -80,8 +173,7 @@ impl AuditRow {
             self.detail,
             self.prev_hash
         ])
-        .to_string();
-        wangge_security::crypto::sm3_hex(canonical.as_bytes())
+        .to_string()
     }
 }
 
@@ -91,6 +183,10 @@ pub struct AuditCheck {
     pub records: i64,
     /// The first record found wrong and why; `None` when the chain is whole.
     pub problem: Option<(i64, String)>,
+    /// The anchors compared with the chain (each server's file).
+    pub anchors: usize,
+    /// Records sealed with the key (the rest are older, plain SM3).
+    pub keyed: i64,
 }
 
 /// Filters for the audit administrator's search.
@@ -123,24 +219,130 @@ impl crate::Store {
             )
             .fetch_one(&mut *tx)
             .await?;
-            let row = AuditRow::chained(e, seq, now, prev);
+            let row = AuditRow::chained(e, seq, now, prev, self.audit_key());
             insert_audit_rows!(tx, std::slice::from_ref(&row))?;
             let hash = row.hash;
             sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
                 .bind(&hash)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await.map(|_| seq)
+            tx.commit().await?;
+            self.anchor_audit(seq, &hash);
+            Ok::<i64, sqlx::Error>(seq)
         })?;
         Ok(seq)
     }
 
+    /// Seals new audit records with `key` from now on (records before stay plain SM3) and keeps
+    /// this server's anchor at `anchor`. Returns the first keyed number. The first server to seal
+    /// a database fixes that number for good.
+    pub async fn seal_audit(
+        &self,
+        key: [u8; 32],
+        anchor: Option<PathBuf>,
+    ) -> Result<i64, StoreError> {
+        let (head,): (i64,) = on_db!(self, |p| sqlx::query_as(
+            "SELECT seq FROM audit_head WHERE id = 1"
+        )
+        .fetch_one(p)
+        .await)?;
+        let keyed_from = self
+            .init_meta(KEYED_FROM, &(head + 1).to_string())
+            .await?
+            .parse()
+            .map_err(|_| StoreError::corrupt("meta audit_keyed_from is not a number"))?;
+        let _ = self.seal.set(AuditSeal {
+            key,
+            anchor,
+            keyed_from,
+            anchored: Mutex::new(0),
+        });
+        Ok(keyed_from)
+    }
+
+    pub(crate) fn audit_key(&self) -> Option<&[u8; 32]> {
+        self.seal.get().map(|s| &s.key)
+    }
+
+    /// Rewrites this server's anchor after a commit that extended the chain to `seq`. A failure
+    /// is logged, never an error: the records are committed and the next commit tries again.
+    pub(crate) fn anchor_audit(&self, seq: i64, hash: &str) {
+        let Some(seal) = self.seal.get() else { return };
+        let Some(path) = &seal.anchor else { return };
+        let mut anchored = seal.anchored.lock().unwrap_or_else(|p| p.into_inner());
+        if seq <= *anchored {
+            return;
+        }
+        let anchor = AuditAnchor {
+            seq,
+            hash: hash.to_string(),
+            keyed_from: seal.keyed_from,
+        };
+        let tmp = path.with_extension("json.tmp");
+        let written = serde_json::to_vec(&anchor)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        match written {
+            Ok(()) => *anchored = seq,
+            Err(e) => {
+                tracing::warn!(error = %e, path = %path.display(), "cannot write the audit anchor")
+            }
+        }
+    }
+
     /// Walks the whole chain: numbering without gaps, each record's link to the one before, each
-    /// record's own hash, and the head matching the last record.
-    pub async fn verify_audit(&self) -> Result<AuditCheck, StoreError> {
+    /// record's own hash (keyed from the first keyed number on: `key` is needed to check those),
+    /// the head matching the last record, and every anchor matching the record it names.
+    pub async fn verify_audit(
+        &self,
+        key: Option<&[u8; 32]>,
+        anchors: &[(String, Result<AuditAnchor, String>)],
+    ) -> Result<AuditCheck, StoreError> {
         const PAGE: i64 = 5000;
         let mut expected_seq = 1i64;
         let mut prev = GENESIS_HASH.to_string();
+        let keyed_from: i64 = match self.meta(KEYED_FROM).await? {
+            Some(v) => v
+                .parse()
+                .map_err(|_| StoreError::corrupt("meta audit_keyed_from is not a number"))?,
+            None => i64::MAX,
+        };
+        let mut keyed = 0i64;
+        let check = |records: i64, problem: Option<(i64, String)>, keyed: i64| AuditCheck {
+            records,
+            problem,
+            anchors: 0,
+            keyed,
+        };
+        let mut wanted: std::collections::HashMap<i64, (String, String)> = Default::default();
+        for (name, a) in anchors {
+            match a {
+                Err(why) => {
+                    return Ok(check(
+                        0,
+                        Some((0, format!("锚点文件 {name} 无法读取：{why}"))),
+                        0,
+                    ));
+                }
+                Ok(a) if a.keyed_from != keyed_from => {
+                    return Ok(check(
+                        0,
+                        Some((
+                            a.keyed_from.min(keyed_from),
+                            format!(
+                                "锚点文件 {name} 记载密钥签名自第 {} 条开始，数据库记载第 {} 条：链的起点被改动",
+                                a.keyed_from, keyed_from
+                            ),
+                        )),
+                        0,
+                    ));
+                }
+                Ok(a) => {
+                    wanted.insert(a.seq, (name.clone(), a.hash.clone()));
+                }
+            }
+        }
         loop {
             let rows: Vec<AuditRow> = on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
                 format!("{AUDIT_COLUMNS} WHERE seq >= $1 ORDER BY seq LIMIT {PAGE}")
@@ -150,38 +352,81 @@ impl crate::Store {
             .await)?;
             let n = rows.len() as i64;
             for r in rows {
+                let done = expected_seq - 1;
                 if r.seq != expected_seq {
-                    return Ok(AuditCheck {
-                        records: expected_seq - 1,
-                        problem: Some((
+                    return Ok(check(
+                        done,
+                        Some((
                             expected_seq,
                             format!(
                                 "记录 {expected_seq} 缺失（下一条是 {}）：有记录被删除",
                                 r.seq
                             ),
                         )),
-                    });
+                        keyed,
+                    ));
                 }
                 if r.prev_hash != prev {
-                    return Ok(AuditCheck {
-                        records: expected_seq - 1,
-                        problem: Some((
+                    return Ok(check(
+                        done,
+                        Some((
                             r.seq,
                             format!(
                                 "记录 {} 的前序哈希与上一条不符：有记录被插入、删除或改动",
                                 r.seq
                             ),
                         )),
-                    });
+                        keyed,
+                    ));
                 }
-                if r.expected_hash() != r.hash {
-                    return Ok(AuditCheck {
-                        records: expected_seq - 1,
-                        problem: Some((
+                let sound = match (r.hash.strip_prefix(KEYED_PREFIX), key) {
+                    (Some(_), Some(k)) => r.keyed_hash(k) == r.hash,
+                    (Some(_), None) => {
+                        return Ok(check(
+                            done,
+                            Some((
+                                r.seq,
+                                format!("记录 {} 带密钥签名，需要密钥文件才能校验", r.seq),
+                            )),
+                            keyed,
+                        ));
+                    }
+                    (None, _) if r.seq >= keyed_from => {
+                        return Ok(check(
+                            done,
+                            Some((
+                                r.seq,
+                                format!("记录 {} 应带密钥签名却只有普通哈希：链被重写", r.seq),
+                            )),
+                            keyed,
+                        ));
+                    }
+                    (None, _) => r.expected_hash() == r.hash,
+                };
+                if !sound {
+                    return Ok(check(
+                        done,
+                        Some((
                             r.seq,
-                            format!("记录 {} 的内容与其哈希不符：记录被改动", r.seq),
+                            format!("记录 {} 的内容与其签名不符：记录被改动", r.seq),
                         )),
-                    });
+                        keyed,
+                    ));
+                }
+                if r.hash.starts_with(KEYED_PREFIX) {
+                    keyed += 1;
+                }
+                if let Some((name, hash)) = wanted.remove(&r.seq)
+                    && hash != r.hash
+                {
+                    return Ok(check(
+                        done,
+                        Some((
+                            r.seq,
+                            format!("记录 {} 与锚点文件 {name} 不符：链被改动", r.seq),
+                        )),
+                        keyed,
+                    ));
                 }
                 prev = r.hash;
                 expected_seq += 1;
@@ -197,19 +442,35 @@ impl crate::Store {
         .fetch_one(p)
         .await)?;
         if head_seq != records || head_hash != prev {
-            return Ok(AuditCheck {
+            return Ok(check(
                 records,
-                problem: Some((
+                Some((
                     records + 1,
                     format!(
                         "链头记录为第 {head_seq} 条，但只找到 {records} 条完整记录：末尾有记录被删除或链头被改动"
                     ),
                 )),
-            });
+                keyed,
+            ));
+        }
+        // An anchor beyond the chain: its tail was cut, and the head reset to hide it.
+        if let Some((seq, (name, _))) = wanted.iter().min_by_key(|(s, _)| **s) {
+            return Ok(check(
+                records,
+                Some((
+                    *seq,
+                    format!(
+                        "锚点文件 {name} 记载链已到第 {seq} 条，数据库只有 {records} 条：末尾有记录被删除"
+                    ),
+                )),
+                keyed,
+            ));
         }
         Ok(AuditCheck {
             records,
             problem: None,
+            anchors: anchors.len(),
+            keyed,
         })
     }
 

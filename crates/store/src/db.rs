@@ -52,6 +52,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    /// How audit records are sealed from now on: set once for the store and all its clones.
+    pub(crate) seal: std::sync::Arc<std::sync::OnceLock<crate::audit::AuditSeal>>,
 }
 
 /// The file name of the embedded database inside the data directory.
@@ -119,6 +121,7 @@ impl Store {
             })?;
         Ok(Store {
             db: Db::Sqlite(pool),
+            seal: Default::default(),
         })
     }
 
@@ -152,7 +155,10 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        Ok(Store { db: Db::Pg(pool) })
+        Ok(Store {
+            db: Db::Pg(pool),
+            seal: Default::default(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -219,6 +225,22 @@ impl Store {
         .fetch_optional(p)
         .await)?;
         Ok(v.map(|(v,)| v))
+    }
+
+    /// Sets a key only if it has no value yet; returns the value it has now (several servers
+    /// starting together agree on the first one written).
+    pub async fn init_meta(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(self.meta(key).await?.unwrap_or_else(|| value.to_string()))
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {

@@ -82,13 +82,15 @@ pub struct NearbyEvent {
     pub lon: f64,
     pub lat: f64,
     pub grid_code: String,
+    /// The departments it was sent to: a department's staff see only those.
+    pub departments: String,
     pub created_at: DateTime<Utc>,
 }
 
 /// The columns of [`NearbyEvent`], as a literal for `concat!`.
 macro_rules! nearby_fields {
     () => {
-        "id, code, category_code, state, description, lon, lat, grid_code, created_at"
+        "id, code, category_code, state, description, lon, lat, grid_code, departments, created_at"
     };
 }
 pub(crate) use nearby_fields;
@@ -220,12 +222,27 @@ pub struct EventQuery {
     pub text: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    pub overdue_at: Option<DateTime<Utc>>,
+    /// Only events whose running step shows this light at this time (a suspended step's light
+    /// stands at the moment it was suspended), so that paging counts only them.
+    pub light: Option<(wangge_domain::calendar::Light, DateTime<Utc>)>,
     /// Only events older than this one (time, id): paging by the last row seen, which stays
     /// fast however deep the page.
     pub before: Option<(DateTime<Utc>, Uuid)>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// A text matched literally inside a LIKE pattern (with `ESCAPE '\\'`): `%` and `_` typed by a
+/// person are characters, not wildcards.
+pub(crate) fn like_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl crate::Store {
@@ -591,17 +608,21 @@ impl crate::Store {
             }
             if let Some(v) = &q.category {
                 b.push(" AND category_code LIKE ")
-                    .push_bind(format!("{v}%"));
+                    .push_bind(format!("{}%", like_literal(v)))
+                    .push(" ESCAPE '\\'");
             }
             if let Some(v) = &q.urgency {
                 b.push(" AND urgency = ").push_bind(v.clone());
             }
             if let Some(v) = &q.department {
                 b.push(" AND departments LIKE ")
-                    .push_bind(format!("% {v} %"));
+                    .push_bind(format!("% {} %", like_literal(v)))
+                    .push(" ESCAPE '\\'");
             }
             if let Some(v) = &q.text {
-                b.push(" AND description LIKE ").push_bind(format!("%{v}%"));
+                b.push(" AND description LIKE ")
+                    .push_bind(format!("%{}%", like_literal(v)))
+                    .push(" ESCAPE '\\'");
             }
             if let Some(v) = q.from {
                 b.push(" AND created_at >= ").push_bind(v);
@@ -609,8 +630,28 @@ impl crate::Store {
             if let Some(v) = q.to {
                 b.push(" AND created_at < ").push_bind(v);
             }
-            if let Some(v) = q.overdue_at {
-                b.push(" AND step_due_at < ").push_bind(v);
+            if let Some((light, at)) = q.light {
+                use wangge_domain::calendar::Light;
+                // The time the light is read at: now, or when the step was suspended.
+                let t = |b: &mut QueryBuilder<_>| {
+                    b.push("COALESCE(suspended_at, ").push_bind(at).push(")");
+                };
+                match light {
+                    Light::Red => {
+                        b.push(" AND step_due_at < ");
+                        t(&mut b);
+                    }
+                    Light::Yellow => {
+                        b.push(" AND yellow_at < ");
+                        t(&mut b);
+                        b.push(" AND step_due_at >= ");
+                        t(&mut b);
+                    }
+                    Light::Green => {
+                        b.push(" AND yellow_at >= ");
+                        t(&mut b);
+                    }
+                }
             }
             b.push(" ORDER BY created_at DESC, id DESC LIMIT ")
                 .push_bind(q.limit.clamp(1, 500))
@@ -708,21 +749,10 @@ impl crate::Store {
             return Ok(());
         }
         let at = crate::registry::now();
+        let rows: Vec<&NewNotification> = batch.iter().collect();
         on_db!(self, |p| {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO notifications (region_code, id, event_id, recipient, kind, message, channel, created_at) ",
-            );
-            q.push_values(batch, |mut b, n| {
-                b.push_bind(n.region_code.clone())
-                    .push_bind(Uuid::now_v7())
-                    .push_bind(n.event_id)
-                    .push_bind(n.recipient.clone())
-                    .push_bind(n.kind.clone())
-                    .push_bind(n.message.clone())
-                    .push_bind(n.channel.clone())
-                    .push_bind(at);
-            });
-            q.build().execute(p).await.map(|_| ())
+            let mut conn = p.acquire().await?;
+            insert_notification_rows!(conn, rows, at).map(|_| ())
         })?;
         Ok(())
     }
@@ -953,3 +983,25 @@ where
     .await?;
     Ok(())
 }
+
+/// A multi-row INSERT of notices (`&[&NewNotification]`) stamped `$at`, on a transaction or a
+/// connection; a macro so each backend's arm of [`on_db!`] binds its own types.
+macro_rules! insert_notification_rows {
+    ($tx:expr, $rows:expr, $at:expr) => {{
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO notifications (region_code, id, event_id, recipient, kind, message, channel, created_at) ",
+        );
+        q.push_values($rows.iter(), |mut b, n| {
+            b.push_bind(n.region_code.clone())
+                .push_bind(uuid::Uuid::now_v7())
+                .push_bind(n.event_id)
+                .push_bind(n.recipient.clone())
+                .push_bind(n.kind.clone())
+                .push_bind(n.message.clone())
+                .push_bind(n.channel.clone())
+                .push_bind($at);
+        });
+        q.build().execute(&mut *$tx).await
+    }};
+}
+pub(crate) use insert_notification_rows;

@@ -16,6 +16,7 @@ mod mediation;
 mod org;
 mod registry;
 mod settings;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod writer;
 
@@ -23,7 +24,10 @@ pub use access::{
     AccountRow, NewAccount, SessionRow, SessionWithAccount, TokenRow, TokenWithAccount,
 };
 pub use attachments::AttachmentRow;
-pub use audit::{AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH};
+pub use audit::{
+    AuditAnchor, AuditCheck, AuditEntry, AuditQuery, AuditRow, GENESIS_HASH, KEYED_PREFIX,
+    anchor_path,
+};
 pub use db::{Backend, SQLITE_FILE, Store, redact};
 pub use error::StoreError;
 pub use events::{
@@ -39,4 +43,5 @@ pub use org::{
     PersonRow, TeamMemberRow, UnitRow,
 };
 pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};
+pub use sqlx::Error as SqlxError;
 pub use writer::{NewEventMove, NewReport, Reported, Writer};

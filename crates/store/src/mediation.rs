@@ -10,7 +10,7 @@ use sqlx::{FromRow, QueryBuilder};
 use uuid::Uuid;
 use wangge_domain::access::Visibility;
 
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Serialize, FromRow)]
 pub struct MediationOrgRow {
@@ -326,114 +326,10 @@ impl crate::Store {
 
     /// Writes cases with their parties and timelines, in one transaction.
     pub async fn insert_cases(&self, cases: &[NewCase]) -> Result<(), StoreError> {
-        // The daily numbers used here move the sequences on, so later cases never reuse them.
-        let mut last: std::collections::BTreeMap<(String, String), i64> = Default::default();
-        for (c, _, _) in cases {
-            if c.code.len() == 19 {
-                let key = (format!("M{}", &c.code[1..7]), c.code[7..15].to_string());
-                let seq: i64 = c.code[15..].parse().unwrap_or(0);
-                let e = last.entry(key).or_insert(0);
-                *e = (*e).max(seq);
-            }
-        }
+        let all: Vec<&NewCase> = cases.iter().collect();
         on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
-            for ((county, day), seq) in &last {
-                sqlx::query(
-                    "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, $3) \
-                     ON CONFLICT (county, day) DO UPDATE SET seq = CASE WHEN event_sequences.seq > excluded.seq THEN event_sequences.seq ELSE excluded.seq END",
-                )
-                .bind(county)
-                .bind(day)
-                .bind(*seq)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for chunk in cases.chunks(100) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO mediation_cases (region_code, id, code, event_id, dispute_type, source, origin, facts, points, \
-                     amount_cents, risk_level, grid_code, lon, lat, org_id, lead_mediator, mediators, state, outcome, outcome_note, \
-                     agreement, signatures, agreed_at, effective_at, confirmation, performed_at, deadline_at, opened_at, ended_at, \
-                     version, updated_at, next_session_at, next_session_place) ",
-                );
-                q.push_values(chunk, |mut b, (c, _, _)| {
-                    b.push_bind(c.region_code.clone())
-                        .push_bind(c.id)
-                        .push_bind(c.code.clone())
-                        .push_bind(c.event_id)
-                        .push_bind(c.dispute_type.clone())
-                        .push_bind(c.source.clone())
-                        .push_bind(c.origin.clone())
-                        .push_bind(c.facts.clone())
-                        .push_bind(c.points.clone())
-                        .push_bind(c.amount_cents)
-                        .push_bind(c.risk_level.clone())
-                        .push_bind(c.grid_code.clone())
-                        .push_bind(c.lon)
-                        .push_bind(c.lat)
-                        .push_bind(c.org_id)
-                        .push_bind(c.lead_mediator)
-                        .push_bind(c.mediators.clone())
-                        .push_bind(c.state.clone())
-                        .push_bind(c.outcome.clone())
-                        .push_bind(c.outcome_note.clone())
-                        .push_bind(c.agreement.clone())
-                        .push_bind(c.signatures.clone())
-                        .push_bind(c.agreed_at)
-                        .push_bind(c.effective_at)
-                        .push_bind(c.confirmation.clone())
-                        .push_bind(c.performed_at)
-                        .push_bind(c.deadline_at)
-                        .push_bind(c.opened_at)
-                        .push_bind(c.ended_at)
-                        .push_bind(c.version)
-                        .push_bind(c.updated_at)
-                        .push_bind(c.next_session_at)
-                        .push_bind(c.next_session_place.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-                let parties: Vec<(&CaseRow, &PartyRow)> = chunk
-                    .iter()
-                    .flat_map(|(c, ps, _)| ps.iter().map(move |p| (c, p)))
-                    .collect();
-                for part in parties.chunks(BATCH) {
-                    let mut q = QueryBuilder::new(
-                        "INSERT INTO case_parties (region_code, case_id, seq, kind, side, name, id_number_enc, id_number_idx, phone_enc, address) ",
-                    );
-                    q.push_values(part, |mut b, (c, p)| {
-                        b.push_bind(c.region_code.clone())
-                            .push_bind(c.id)
-                            .push_bind(p.seq)
-                            .push_bind(p.kind.clone())
-                            .push_bind(p.side.clone())
-                            .push_bind(p.name.clone())
-                            .push_bind(p.id_number_enc.clone())
-                            .push_bind(p.id_number_idx.clone())
-                            .push_bind(p.phone_enc.clone())
-                            .push_bind(p.address.clone());
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                let entries: Vec<(&CaseRow, &CaseEntry)> = chunk
-                    .iter()
-                    .flat_map(|(c, _, es)| es.iter().map(move |e| (c, e)))
-                    .collect();
-                for part in entries.chunks(BATCH) {
-                    let mut q = QueryBuilder::new(
-                        "INSERT INTO case_entries (region_code, case_id, seq, kind, body, actor, at) ",
-                    );
-                    q.push_values(part, |mut b, (c, e)| {
-                        b.push_bind(c.region_code.clone())
-                            .push_bind(c.id)
-                            .push_bind(e.seq)
-                            .push_bind(e.kind.clone())
-                            .push_bind(e.body.clone())
-                            .push_bind(e.actor.clone())
-                            .push_bind(e.at);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-            }
+            write_cases!(tx, all);
             tx.commit().await?;
             Ok::<_, sqlx::Error>(())
         })?;
@@ -541,6 +437,106 @@ impl crate::Store {
         .bind(c.id)
         .fetch_all(p)
         .await
+        })?)
+    }
+
+    /// The parties' names of many cases in one read (the risk list compares them): case id → names
+    /// in order.
+    pub async fn party_names_of_cases(
+        &self,
+        cases: &[CaseRow],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<String>>, StoreError> {
+        let mut out: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+        for chunk in cases.chunks(BATCH) {
+            let rows: Vec<(Uuid, String)> = on_db!(self, |p| {
+                let mut q = QueryBuilder::new(
+                    "SELECT case_id, name FROM case_parties WHERE (region_code, case_id) IN (",
+                );
+                let mut list = q.separated(", ");
+                for c in chunk {
+                    list.push("(")
+                        .push_bind_unseparated(c.region_code.clone())
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(c.id)
+                        .push_unseparated(")");
+                }
+                q.push(") ORDER BY case_id, seq");
+                q.build_query_as().fetch_all(p).await
+            })?;
+            for (case, name) in rows {
+                out.entry(case).or_default().push(name);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest change of risk level of each of many cases, in one read: case id → the entry's
+    /// body (`{"from": …, "to": …}`).
+    pub async fn last_risk_changes(
+        &self,
+        cases: &[CaseRow],
+    ) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in cases.chunks(BATCH) {
+            let rows: Vec<(Uuid, i64, String)> = on_db!(self, |p| {
+                let mut q = QueryBuilder::new(
+                    "SELECT case_id, seq, body FROM case_entries WHERE kind = 'risk' AND (region_code, case_id) IN (",
+                );
+                let mut list = q.separated(", ");
+                for c in chunk {
+                    list.push("(")
+                        .push_bind_unseparated(c.region_code.clone())
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(c.id)
+                        .push_unseparated(")");
+                }
+                q.push(") ORDER BY case_id, seq");
+                q.build_query_as().fetch_all(p).await
+            })?;
+            // Ordered by number: the last one of each case stays.
+            for (case, _, body) in rows {
+                out.insert(case, body);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Mediators by id, in one read.
+    pub async fn mediators_by_id(&self, ids: &[Uuid]) -> Result<Vec<MediatorRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(on_db!(self, |p| {
+            let mut q = QueryBuilder::new(
+                "SELECT id, org_id, region_code, name, title, specialities, legal_adviser, account_id FROM mediators WHERE id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(p).await
+        })?)
+    }
+
+    /// Mediation organisations by id, in one read.
+    pub async fn mediation_orgs_by_id(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<MediationOrgRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(on_db!(self, |p| {
+            let mut q = QueryBuilder::new(
+                "SELECT id, region_code, kind, name FROM mediation_orgs WHERE id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(p).await
         })?)
     }
 
@@ -888,3 +884,118 @@ impl crate::Store {
         Ok(true)
     }
 }
+
+/// Writes cases with their parties and timelines (`Vec<&NewCase>`) in the transaction `$tx`, and
+/// moves the daily case numbers on so that later cases never reuse the ones used here; a macro so
+/// each backend's arm of [`on_db!`] binds its own types. Evaluates to `()` or returns the error.
+macro_rules! write_cases {
+    ($tx:expr, $cases:expr) => {{
+        let cases: &[&$crate::mediation::NewCase] = &$cases;
+        let mut last: std::collections::BTreeMap<(String, String), i64> = Default::default();
+        for (c, _, _) in cases.iter().map(|c| &**c) {
+            if c.code.len() == 19 {
+                let key = (format!("M{}", &c.code[1..7]), c.code[7..15].to_string());
+                let seq: i64 = c.code[15..].parse().unwrap_or(0);
+                let e = last.entry(key).or_insert(0);
+                *e = (*e).max(seq);
+            }
+        }
+            for ((county, day), seq) in &last {
+                sqlx::query(
+                    "INSERT INTO event_sequences (county, day, seq) VALUES ($1, $2, $3) \
+                     ON CONFLICT (county, day) DO UPDATE SET seq = CASE WHEN event_sequences.seq > excluded.seq THEN event_sequences.seq ELSE excluded.seq END",
+                )
+                .bind(county)
+                .bind(day)
+                .bind(*seq)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            for chunk in cases.chunks(100) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO mediation_cases (region_code, id, code, event_id, dispute_type, source, origin, facts, points, \
+                     amount_cents, risk_level, grid_code, lon, lat, org_id, lead_mediator, mediators, state, outcome, outcome_note, \
+                     agreement, signatures, agreed_at, effective_at, confirmation, performed_at, deadline_at, opened_at, ended_at, \
+                     version, updated_at, next_session_at, next_session_place) ",
+                );
+                q.push_values(chunk.iter().map(|c| &**c), |mut b, (c, _, _)| {
+                    b.push_bind(c.region_code.clone())
+                        .push_bind(c.id)
+                        .push_bind(c.code.clone())
+                        .push_bind(c.event_id)
+                        .push_bind(c.dispute_type.clone())
+                        .push_bind(c.source.clone())
+                        .push_bind(c.origin.clone())
+                        .push_bind(c.facts.clone())
+                        .push_bind(c.points.clone())
+                        .push_bind(c.amount_cents)
+                        .push_bind(c.risk_level.clone())
+                        .push_bind(c.grid_code.clone())
+                        .push_bind(c.lon)
+                        .push_bind(c.lat)
+                        .push_bind(c.org_id)
+                        .push_bind(c.lead_mediator)
+                        .push_bind(c.mediators.clone())
+                        .push_bind(c.state.clone())
+                        .push_bind(c.outcome.clone())
+                        .push_bind(c.outcome_note.clone())
+                        .push_bind(c.agreement.clone())
+                        .push_bind(c.signatures.clone())
+                        .push_bind(c.agreed_at)
+                        .push_bind(c.effective_at)
+                        .push_bind(c.confirmation.clone())
+                        .push_bind(c.performed_at)
+                        .push_bind(c.deadline_at)
+                        .push_bind(c.opened_at)
+                        .push_bind(c.ended_at)
+                        .push_bind(c.version)
+                        .push_bind(c.updated_at)
+                        .push_bind(c.next_session_at)
+                        .push_bind(c.next_session_place.clone());
+                });
+                q.build().execute(&mut *$tx).await?;
+                let parties: Vec<(&$crate::mediation::CaseRow, &$crate::mediation::PartyRow)> = chunk
+                    .iter()
+                    .flat_map(|c| c.1.iter().map(move |p| (&c.0, p)))
+                    .collect();
+                for part in parties.chunks($crate::mediation::BATCH) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO case_parties (region_code, case_id, seq, kind, side, name, id_number_enc, id_number_idx, phone_enc, address) ",
+                    );
+                    q.push_values(part, |mut b, (c, p)| {
+                        b.push_bind(c.region_code.clone())
+                            .push_bind(c.id)
+                            .push_bind(p.seq)
+                            .push_bind(p.kind.clone())
+                            .push_bind(p.side.clone())
+                            .push_bind(p.name.clone())
+                            .push_bind(p.id_number_enc.clone())
+                            .push_bind(p.id_number_idx.clone())
+                            .push_bind(p.phone_enc.clone())
+                            .push_bind(p.address.clone());
+                    });
+                    q.build().execute(&mut *$tx).await?;
+                }
+                let entries: Vec<(&$crate::mediation::CaseRow, &$crate::mediation::CaseEntry)> = chunk
+                    .iter()
+                    .flat_map(|c| c.2.iter().map(move |e| (&c.0, e)))
+                    .collect();
+                for part in entries.chunks($crate::mediation::BATCH) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO case_entries (region_code, case_id, seq, kind, body, actor, at) ",
+                    );
+                    q.push_values(part, |mut b, (c, e)| {
+                        b.push_bind(c.region_code.clone())
+                            .push_bind(c.id)
+                            .push_bind(e.seq)
+                            .push_bind(e.kind.clone())
+                            .push_bind(e.body.clone())
+                            .push_bind(e.actor.clone())
+                            .push_bind(e.at);
+                    });
+                    q.build().execute(&mut *$tx).await?;
+                }
+            }
+    }};
+}
+pub(crate) use write_cases;

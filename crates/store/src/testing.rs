@@ -231,6 +231,49 @@ impl Store {
     }
 }
 
+impl Store {
+    /// What a database writer covering their tracks would do: recompute every audit record's hash
+    /// from `from` on as plain SM3, relinking the chain and the head. Returns the records rewritten.
+    pub async fn rehash_plain_for_test(&self, from: i64) -> Result<usize, crate::StoreError> {
+        use crate::AuditRow;
+        let rows: Vec<AuditRow> = crate::on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT seq, at, actor, actor_role, ip, action, record_type, record_id, detail, prev_hash, hash \
+             FROM audit_log ORDER BY seq"
+        )
+        .fetch_all(p)
+        .await
+        })?;
+        let mut prev = crate::GENESIS_HASH.to_string();
+        let mut n = 0;
+        for mut r in rows {
+            if r.seq >= from {
+                r.prev_hash = prev.clone();
+                r.hash = r.expected_hash();
+                crate::on_db!(self, |p| sqlx::query(
+                    "UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE seq = $1"
+                )
+                .bind(r.seq)
+                .bind(&r.prev_hash)
+                .bind(&r.hash)
+                .execute(p)
+                .await
+                .map(|_| ()))?;
+                n += 1;
+            }
+            prev = r.hash;
+        }
+        crate::on_db!(self, |p| sqlx::query(
+            "UPDATE audit_head SET hash = $1 WHERE id = 1"
+        )
+        .bind(&prev)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -17,8 +17,10 @@
 
 use crate::audit::{AuditEntry, AuditRow};
 use crate::events::{
-    EVENT_COLUMNS, EventRow, NEAR_LIMIT, NearBox, NearbyEvent, NewMove, nearby_fields,
+    EVENT_COLUMNS, EventRow, NEAR_LIMIT, NearBox, NearbyEvent, NewMove, NewNotification,
+    nearby_fields,
 };
+use crate::mediation::NewCase;
 use crate::{Store, StoreError, on_db};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -41,13 +43,17 @@ pub struct NewReport {
 }
 
 /// A workflow move: the event's next state, written only if its version is still
-/// `expected_version`, with its history entry and audit record.
+/// `expected_version`, with its history entry, its audit records, the notices it sends and the
+/// mediation case it opens (转入调解), all in the same transaction: nothing of it is written
+/// when the version check fails.
 #[derive(Debug, Clone)]
 pub struct NewEventMove {
     pub next: EventRow,
     pub expected_version: i64,
     pub record: NewMove,
-    pub audit: AuditEntry,
+    pub audit: Vec<AuditEntry>,
+    pub notifications: Vec<NewNotification>,
+    pub cases: Vec<NewCase>,
 }
 
 /// What became of a report.
@@ -301,7 +307,7 @@ fn nearby_sql(asks: usize) -> String {
         concat!(
             "WITH q (near_of, cat, lat_lo, lat_hi, lon_lo, lon_hi) AS (VALUES {}), \
              near AS (SELECT q.near_of, ROW_NUMBER() OVER (PARTITION BY q.near_of ORDER BY e.created_at DESC) AS nth, \
-             e.id, e.code, e.category_code, e.state, e.description, e.lon, e.lat, e.grid_code, e.created_at \
+             e.id, e.code, e.category_code, e.state, e.description, e.lon, e.lat, e.grid_code, e.departments, e.created_at \
              FROM q JOIN events e ON e.category_code = q.cat AND e.state NOT IN ('closed', 'rejected', 'merged') \
              AND e.lat BETWEEN q.lat_lo AND q.lat_hi AND e.lon BETWEEN q.lon_lo AND q.lon_hi) \
              SELECT near_of, ",
@@ -436,6 +442,8 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
         // Each written event's history entry: (index in `written`, its number, the move).
         let mut history: Vec<(usize, i64, &NewMove)> = Vec::new();
         let mut audits: Vec<&AuditEntry> = Vec::new();
+        let mut notices: Vec<&NewNotification> = Vec::new();
+        let mut cases: Vec<&NewCase> = Vec::new();
         for (i, mut e) in fresh {
             let block = blocks
                 .get_mut(&(e.region_code.clone(), e.code[6..].to_string()))
@@ -470,7 +478,9 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 Payload::Move(m) => {
                     let moved = crate::events::update_event_row!(tx, &m.next, m.expected_version)?;
                     if moved {
-                        audits.push(&m.audit);
+                        audits.extend(m.audit.iter());
+                        notices.extend(m.notifications.iter());
+                        cases.extend(m.cases.iter());
                         history.push((written.len(), m.next.version, &m.record));
                         written.push(m.next.clone());
                     }
@@ -489,6 +499,13 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
         if !rows.is_empty() {
             crate::events::insert_move_rows!(tx, rows)?;
         }
+        if !notices.is_empty() {
+            crate::events::insert_notification_rows!(tx, notices, now)?;
+        }
+        if !cases.is_empty() {
+            crate::mediation::write_cases!(tx, cases);
+        }
+        let mut head = None;
         if !audits.is_empty() {
             let (last, mut prev): (i64, String) = sqlx::query_as(
                 "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash",
@@ -499,7 +516,7 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
             let first = last - audits.len() as i64 + 1;
             let mut chain = Vec::with_capacity(audits.len());
             for (k, entry) in audits.iter().enumerate() {
-                let row = AuditRow::chained(entry, first + k as i64, now, prev);
+                let row = AuditRow::chained(entry, first + k as i64, now, prev, store.audit_key());
                 prev = row.hash.clone();
                 chain.push(row);
             }
@@ -508,6 +525,7 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
                 .bind(&prev)
                 .execute(&mut *tx)
                 .await?;
+            head = Some((last, prev));
         }
         // Every job must have its answer before anything is committed: an error after the
         // commit would send the group to be retried job by job over data already written.
@@ -516,6 +534,9 @@ async fn commit(store: &Store, payloads: &[Payload]) -> Result<Vec<Outcome>, Sto
             .map(|o| o.ok_or_else(|| StoreError::corrupt("a job of the group has no outcome")))
             .collect::<Result<Vec<Outcome>, StoreError>>()?;
         tx.commit().await?;
+        if let Some((seq, hash)) = head {
+            store.anchor_audit(seq, &hash);
+        }
         Ok(outcomes)
     })
 }
@@ -597,7 +618,7 @@ mod tests {
         assert!(
             matches!(&again[0], Outcome::Reported(r) if matches!(r.as_ref(), Reported::Existing(e) if e.id == keyed.id))
         );
-        assert_eq!(db.store.verify_audit().await.unwrap().records, 4);
+        assert_eq!(db.store.verify_audit(None, &[]).await.unwrap().records, 4);
         db.finish().await;
     }
 

@@ -46,7 +46,7 @@ async fn concurrent_appends_keep_one_chain(backend: TestBackend) {
     for h in handles {
         h.await.unwrap();
     }
-    let check = db.store.verify_audit().await.unwrap();
+    let check = db.store.verify_audit(None, &[]).await.unwrap();
     assert_eq!(check.records, 40);
     assert_eq!(check.problem, None);
     let found = db
@@ -99,9 +99,12 @@ async fn verify_finds_changed_removed_and_inserted_records(backend: TestBackend)
     for (sql, seq, needle) in cases {
         let db = TestDb::open(backend).await;
         chain_of(&db.store, 6).await;
-        assert_eq!(db.store.verify_audit().await.unwrap().problem, None);
+        assert_eq!(
+            db.store.verify_audit(None, &[]).await.unwrap().problem,
+            None
+        );
         db.store.execute_admin(sql).await.unwrap();
-        let check = db.store.verify_audit().await.unwrap();
+        let check = db.store.verify_audit(None, &[]).await.unwrap();
         let (at, why) = check
             .problem
             .unwrap_or_else(|| panic!("{sql}: not detected"));
@@ -116,7 +119,16 @@ async fn verify_finds_changed_removed_and_inserted_records(backend: TestBackend)
         .execute_admin("UPDATE audit_log SET hash = '00' WHERE seq = 2")
         .await
         .unwrap();
-    assert_eq!(db.store.verify_audit().await.unwrap().problem.unwrap().0, 2);
+    assert_eq!(
+        db.store
+            .verify_audit(None, &[])
+            .await
+            .unwrap()
+            .problem
+            .unwrap()
+            .0,
+        2
+    );
     db.finish().await;
 }
 
@@ -132,6 +144,7 @@ async fn accounts_lock_unlock_and_leave(backend: TestBackend) {
         scope_code: "640202001001001".into(),
         scope_serves: None,
         password_hash: "$argon2id$placeholder".into(),
+        proposed_by: None,
     };
     let id = s.create_account(&a, t0).await.unwrap();
     let dup = s.create_account(&a, t0).await.unwrap_err();
@@ -210,10 +223,180 @@ async fn accounts_lock_unlock_and_leave(backend: TestBackend) {
     db.finish().await;
 }
 
+const KEY: [u8; 32] = [7; 32];
+
+/// A chain sealed with the key from the key file: records before the seal stay plain SM3 and
+/// still verify; a cut tail (last records deleted, the head reset to the new last one) is found
+/// by the anchor; a chain rewritten with recomputed plain SM3 hashes is found without it.
+async fn sealed_chain_finds_a_cut_tail_and_a_rewrite(backend: TestBackend) {
+    let db = TestDb::open(backend).await;
+    let s = &db.store;
+    chain_of(s, 3).await;
+    let anchor = db.dir.join("anchors");
+    std::fs::create_dir_all(&anchor).unwrap();
+    let path = wangge_store::anchor_path(&anchor, "server-1");
+    assert_eq!(s.seal_audit(KEY, Some(path.clone())).await.unwrap(), 4);
+    chain_of(s, 5).await;
+    let anchors = wangge_store::AuditAnchor::read_all(&anchor);
+    assert_eq!(anchors.len(), 1);
+    assert_eq!(
+        anchors[0].1.as_ref().unwrap().seq,
+        8,
+        "rewritten after each commit"
+    );
+    let whole = s.verify_audit(Some(&KEY), &anchors).await.unwrap();
+    assert_eq!((whole.records, whole.keyed, whole.anchors), (8, 5, 1));
+    assert_eq!(whole.problem, None);
+    let rows = s
+        .search_audit(&AuditQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        rows.iter()
+            .filter(|r| r.seq >= 4)
+            .all(|r| r.hash.starts_with(wangge_store::KEYED_PREFIX))
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.seq < 4)
+            .all(|r| !r.hash.starts_with(wangge_store::KEYED_PREFIX))
+    );
+    // Without the key the keyed records cannot be checked, and the check says so.
+    let unkeyed = s.verify_audit(None, &anchors).await.unwrap();
+    assert!(unkeyed.problem.unwrap().1.contains("密钥"));
+
+    // The tail cut: records 7 and 8 deleted, the head reset to record 6 as it was.
+    let (seq6, hash6) = rows
+        .iter()
+        .find(|r| r.seq == 6)
+        .map(|r| (r.seq, r.hash.clone()))
+        .unwrap();
+    s.execute_admin("DELETE FROM audit_log WHERE seq > 6")
+        .await
+        .unwrap();
+    s.execute_admin(&format!(
+        "UPDATE audit_head SET seq = {seq6}, hash = '{hash6}' WHERE id = 1"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        s.verify_audit(Some(&KEY), &[]).await.unwrap().problem,
+        None,
+        "without the anchor a cut tail looks whole"
+    );
+    let cut = s.verify_audit(Some(&KEY), &anchors).await.unwrap();
+    let (at, why) = cut.problem.expect("the anchor finds the cut tail");
+    assert_eq!(at, 8, "{why}");
+    assert!(why.contains("末尾有记录被删除"), "{why}");
+
+    // The rewrite: record 5 changed and every hash from there recomputed as plain SM3, the head
+    // set to match — the chain links up, but keyed records may not be plain.
+    s.execute_admin("UPDATE audit_log SET detail = '{\"n\":99}' WHERE seq = 5")
+        .await
+        .unwrap();
+    let rewritten = s.rehash_plain_for_test(5).await.unwrap();
+    assert!(rewritten > 0);
+    let (at, why) = s
+        .verify_audit(Some(&KEY), &[])
+        .await
+        .unwrap()
+        .problem
+        .expect("a rewrite with recomputed hashes is found");
+    assert_eq!(at, 5, "{why}");
+    assert!(why.contains("链被重写"), "{why}");
+    // Moving the keyed boundary to hide the rewrite does not agree with the anchor.
+    s.set_meta("audit_keyed_from", "100").await.unwrap();
+    let (_, why) = s
+        .verify_audit(Some(&KEY), &anchors)
+        .await
+        .unwrap()
+        .problem
+        .unwrap();
+    assert!(why.contains("起点被改动"), "{why}");
+    db.finish().await;
+}
+
+/// 三员分立 in storage: a proposed account has no role or scope until approved; a lock ends the
+/// account's sessions and tokens as a deactivation does; a TOTP step is taken once.
+async fn proposals_locks_and_totp_steps(backend: TestBackend) {
+    let db = TestDb::open(backend).await;
+    let s = &db.store;
+    let t0 = now();
+    let id = s
+        .create_account(
+            &NewAccount {
+                username: "li.na".into(),
+                display_name: "李娜".into(),
+                role: "command_centre".into(),
+                scope_kind: "place".into(),
+                scope_code: "640200000000".into(),
+                scope_serves: None,
+                password_hash: "$argon2id$placeholder".into(),
+                proposed_by: Some("sys.admin".into()),
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    let a = s.account(id).await.unwrap().unwrap();
+    assert_eq!((a.role.as_deref(), a.scope_code.as_deref()), (None, None));
+    assert_eq!(a.proposed_role.as_deref(), Some("command_centre"));
+    assert_eq!(a.proposed_by.as_deref(), Some("sys.admin"));
+    assert!(s.approve_account(id, "sec.admin", t0).await.unwrap());
+    assert!(
+        !s.approve_account(id, "sec.admin", t0).await.unwrap(),
+        "once"
+    );
+    let a = s.account(id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            a.role.as_deref(),
+            a.scope_code.as_deref(),
+            a.proposed_role.as_deref()
+        ),
+        (Some("command_centre"), Some("640200000000"), None)
+    );
+    assert_eq!(a.approved_by.as_deref(), Some("sec.admin"));
+
+    s.create_session("h2", id, "csrf", true, None, t0, t0 + Duration::hours(1))
+        .await
+        .unwrap();
+    s.create_token(id, "m", "digest-2", t0).await.unwrap();
+    s.lock_account(id, t0 + Duration::days(1), t0)
+        .await
+        .unwrap();
+    assert!(
+        s.session("h2").await.unwrap().is_none(),
+        "the lock ends its sessions"
+    );
+    assert!(
+        s.token_by_hash("digest-2").await.unwrap().is_none(),
+        "and its tokens"
+    );
+    assert_eq!(
+        s.account(id).await.unwrap().unwrap().locked_until,
+        Some(t0 + Duration::days(1))
+    );
+
+    assert!(s.claim_totp_step(id, 1000).await.unwrap());
+    assert!(!s.claim_totp_step(id, 1000).await.unwrap(), "not twice");
+    assert!(
+        !s.claim_totp_step(id, 999).await.unwrap(),
+        "not an older one"
+    );
+    assert!(s.claim_totp_step(id, 1001).await.unwrap());
+    db.finish().await;
+}
+
 wangge_store::both_backends!(
     concurrent_appends_keep_one_chain,
     verify_finds_changed_removed_and_inserted_records,
-    accounts_lock_unlock_and_leave
+    accounts_lock_unlock_and_leave,
+    sealed_chain_finds_a_cut_tail_and_a_rewrite,
+    proposals_locks_and_totp_steps
 );
 
 mod calendar {

@@ -1,18 +1,21 @@
 //! `wangge user`, `wangge token` and `wangge audit`: the operator's account and audit commands.
-//! They run on the server with the operator's own authority, and each change they make is
-//! written to the audit trail under the actor `cli`.
+//! They run on the server with the operator's own authority ([`Principal::Operator`], who holds
+//! both administrators' duties there: an account added here is granted its role at once), through
+//! the same use cases as the API, and each change is audited under the actor `cli`.
 
-use anyhow::{Context, Result, bail};
-use chrono::{Duration, SubsecRound, Utc};
-use serde_json::json;
+use anyhow::{Context as _, Result, bail};
 use std::io::BufRead;
 use std::process::ExitCode;
-use wangge_domain::access::Role;
-use wangge_security::{password, token};
-use wangge_store::{AccountRow, AuditEntry, AuditQuery, NewAccount, Store};
+use wangge_app::accounts::{self, AccountView, NewAccountInput};
+use wangge_app::{AppError, Context, Principal};
+use wangge_store::AuditEntry;
 
-fn now() -> chrono::DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+/// An error of the application layer as the shell shows it: its message, and the field.
+fn shown(e: AppError) -> anyhow::Error {
+    match e.details.as_ref().and_then(|d| d["field"].as_str()) {
+        Some(field) => anyhow::anyhow!("{}（--{field}）", e.message),
+        None => anyhow::anyhow!("{}", e.message),
+    }
 }
 
 pub fn cli_audit(
@@ -21,22 +24,7 @@ pub fn cli_audit(
     record_id: Option<String>,
     detail: serde_json::Value,
 ) -> AuditEntry {
-    AuditEntry {
-        actor: "cli".into(),
-        actor_role: None,
-        ip: None,
-        action: action.into(),
-        record_type: Some(record_type.into()),
-        record_id,
-        detail,
-    }
-}
-
-async fn account(store: &Store, username: &str) -> Result<AccountRow> {
-    store
-        .account_by_username(username)
-        .await?
-        .with_context(|| format!("用户 {username} 不存在"))
+    Principal::Operator.audit(action, Some(record_type), record_id, detail)
 }
 
 pub struct AddUser<'a> {
@@ -47,36 +35,21 @@ pub struct AddUser<'a> {
     pub password: &'a str,
 }
 
-/// Creates an account after checking the role, the scope and the password policy.
-pub async fn add_user(store: &Store, u: AddUser<'_>) -> Result<AccountRow> {
-    let role: Role = u
-        .role
-        .parse()
-        .map_err(|m: String| anyhow::anyhow!("--role：{m}"))?;
-    let username = u.username.trim();
-    if username.is_empty() || username.chars().any(char::is_whitespace) {
-        bail!("--username 不能为空或含空格");
-    }
-    password::check_policy(username, u.password)
-        .map_err(|e| anyhow::anyhow!("密码不符合策略：{e}"))?;
-    let (kind, code, serves) = wangge_web::resolve_scope(store, role, u.scope)
-        .await
-        .map_err(|m| anyhow::anyhow!("--scope：{m}"))?;
-    let hash = password::hash(u.password);
-    let new = NewAccount {
-        username: username.into(),
-        display_name: u.display_name.unwrap_or(username).into(),
-        role: role.as_str().into(),
-        scope_kind: kind,
-        scope_code: code,
-        scope_serves: serves,
-        password_hash: hash,
-    };
-    let id = store.create_account(&new, now()).await?;
-    store
-        .append_audit(&cli_audit("account.create", "account", Some(id.to_string()), json!({"after": {"username": new.username, "role": new.role, "scope": new.scope_code}})), now())
-        .await?;
-    account(store, username).await
+/// Creates an account with its role granted (the operator on the server).
+pub async fn add_user(ctx: &Context, u: AddUser<'_>) -> Result<AccountView> {
+    accounts::create(
+        ctx,
+        &Principal::Operator,
+        NewAccountInput {
+            username: u.username.into(),
+            display_name: u.display_name.unwrap_or_default().into(),
+            role: u.role.into(),
+            scope: u.scope.into(),
+            password: u.password.into(),
+        },
+    )
+    .await
+    .map_err(shown)
 }
 
 pub fn read_password_stdin() -> Result<String> {
@@ -92,128 +65,109 @@ pub fn read_password_stdin() -> Result<String> {
     Ok(pw)
 }
 
-pub async fn lock(store: &Store, username: &str, minutes: Option<i64>) -> Result<()> {
-    let a = account(store, username).await?;
-    // Without a duration the lock holds until an operator lifts it.
-    let until = now() + minutes.map_or(Duration::days(365 * 100), Duration::minutes);
-    store.set_lock(a.id, Some(until), now()).await?;
-    store
-        .append_audit(
-            &cli_audit(
-                "account.lock",
-                "account",
-                Some(a.id.to_string()),
-                json!({"after": {"locked_until": until}}),
-            ),
-            now(),
-        )
-        .await?;
+async fn account(ctx: &Context, username: &str) -> Result<wangge_store::AccountRow> {
+    accounts::by_username(ctx, username).await.map_err(shown)
+}
+
+/// Locks an account until unlocked (or for `minutes`); its sessions end and its tokens stop.
+pub async fn lock(ctx: &Context, username: &str, minutes: Option<i64>) -> Result<()> {
+    let a = account(ctx, username).await?;
+    let v = accounts::lock(ctx, &Principal::Operator, a, minutes)
+        .await
+        .map_err(shown)?;
     println!(
-        "已锁定 {username}，直到 {}",
-        until.format("%Y-%m-%d %H:%M UTC")
+        "已锁定 {username}，直到 {}（会话和令牌已失效）",
+        v.locked_until
+            .map(|u| u.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
     );
     Ok(())
 }
 
-pub async fn unlock(store: &Store, username: &str) -> Result<()> {
-    let a = account(store, username).await?;
-    store.set_lock(a.id, None, now()).await?;
-    store
-        .append_audit(
-            &cli_audit(
-                "account.unlock",
-                "account",
-                Some(a.id.to_string()),
-                json!({"before": {"locked_until": a.locked_until}}),
-            ),
-            now(),
-        )
-        .await?;
+pub async fn unlock(ctx: &Context, username: &str) -> Result<()> {
+    let a = account(ctx, username).await?;
+    accounts::unlock(ctx, &Principal::Operator, a)
+        .await
+        .map_err(shown)?;
     println!("已解锁 {username}");
     Ok(())
 }
 
-pub async fn deactivate(store: &Store, username: &str) -> Result<()> {
-    let a = account(store, username).await?;
-    store.deactivate_account(a.id, now()).await?;
-    store
-        .append_audit(
-            &cli_audit(
-                "account.deactivate",
-                "account",
-                Some(a.id.to_string()),
-                json!({"after": {"active": false}}),
-            ),
-            now(),
-        )
-        .await?;
+pub async fn deactivate(ctx: &Context, username: &str) -> Result<()> {
+    let a = account(ctx, username).await?;
+    accounts::deactivate(ctx, &Principal::Operator, a)
+        .await
+        .map_err(shown)?;
     println!("已停用 {username}（账户保留，历史记录可查；会话和令牌已失效）");
     Ok(())
 }
 
-pub async fn list(store: &Store) -> Result<()> {
-    let t = now();
+/// Grants an account the role the system administrator proposed (the operator may approve).
+pub async fn approve(ctx: &Context, username: &str) -> Result<()> {
+    let a = account(ctx, username).await?;
+    let v = accounts::approve(ctx, &Principal::Operator, &a.id.to_string())
+        .await
+        .map_err(shown)?;
+    println!(
+        "已批准 {username}：角色 {}，范围 {}",
+        v.role_name.unwrap_or_default(),
+        v.scope.code.unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub async fn list(ctx: &Context) -> Result<()> {
     println!(
         "{:<16} {:<18} {:<20} {:<6} 姓名",
         "用户名", "角色", "范围", "状态"
     );
-    for a in store.accounts().await? {
-        let state = if a.active == 0 {
-            "停用"
-        } else if a.locked_until.is_some_and(|u| u > t) {
-            "锁定"
-        } else {
-            "正常"
+    for a in accounts::list(ctx, &Principal::Operator)
+        .await
+        .map_err(shown)?
+        .accounts
+    {
+        let (role, scope) = match &a.proposed {
+            Some(p) => (
+                format!("{}（待审批）", p.role.clone().unwrap_or_default()),
+                p.scope.code.clone().unwrap_or_default(),
+            ),
+            None => (
+                a.role.clone().unwrap_or_default(),
+                a.scope.code.clone().unwrap_or_default(),
+            ),
         };
         println!(
             "{:<16} {:<18} {:<20} {:<6} {}",
-            a.username, a.role, a.scope_code, state, a.display_name
+            a.username,
+            role,
+            scope,
+            a.status.label_zh(),
+            a.display_name
         );
     }
     Ok(())
 }
 
-pub async fn token_create(store: &Store, username: &str, name: &str) -> Result<()> {
-    let a = account(store, username).await?;
-    if a.active == 0 {
-        bail!("用户 {username} 已停用");
-    }
-    let secret = token::generate("wgt_");
-    let id = store
-        .create_token(a.id, name, &token::digest(&secret), now())
-        .await?;
-    store
-        .append_audit(
-            &cli_audit(
-                "token.create",
-                "api_token",
-                Some(id.to_string()),
-                json!({"account": a.username, "name": name}),
-            ),
-            now(),
-        )
-        .await?;
+pub async fn token_create(ctx: &Context, username: &str, name: &str) -> Result<()> {
+    let a = account(ctx, username).await?;
+    let (id, secret) = accounts::create_token(ctx, &Principal::Operator, &a, name)
+        .await
+        .map_err(shown)?;
     eprintln!("访问令牌已创建（编号 {id}）。令牌只显示这一次，请妥善保存：");
     println!("{secret}");
     Ok(())
 }
 
-pub async fn token_revoke(store: &Store, id: &str) -> Result<()> {
-    let id: uuid::Uuid = id.parse().with_context(|| format!("令牌编号无效：{id}"))?;
-    if !store.revoke_token(id, now()).await? {
-        bail!("令牌 {id} 不存在或已吊销");
-    }
-    store
-        .append_audit(
-            &cli_audit("token.revoke", "api_token", Some(id.to_string()), json!({})),
-            now(),
-        )
-        .await?;
+pub async fn token_revoke(ctx: &Context, id: &str) -> Result<()> {
+    accounts::revoke_token(ctx, &Principal::Operator, id)
+        .await
+        .map_err(shown)?;
     println!("已吊销令牌 {id}");
     Ok(())
 }
 
-pub async fn token_list(store: &Store) -> Result<()> {
+pub async fn token_list(ctx: &Context) -> Result<()> {
+    let store = &ctx.store;
     let names: std::collections::HashMap<_, _> = store
         .accounts()
         .await?
@@ -238,11 +192,18 @@ pub async fn token_list(store: &Store) -> Result<()> {
     Ok(())
 }
 
-pub async fn audit_verify(store: &Store) -> Result<ExitCode> {
-    let check = store.verify_audit().await?;
+/// Checks the chain with the key file and every server's anchor in the data directory: exit code 2
+/// and the first bad record when it is broken.
+pub async fn audit_verify(ctx: &Context, anchors: &std::path::Path) -> Result<ExitCode> {
+    let check = wangge_app::audit::verify(ctx, &Principal::Operator, anchors)
+        .await
+        .map_err(shown)?;
     match check.problem {
         None => {
-            println!("审计链完整：共 {} 条记录，全部校验通过。", check.records);
+            println!(
+                "审计链完整：共 {} 条记录，全部校验通过（其中 {} 条带密钥签名；核对锚点文件 {} 个）。",
+                check.records, check.keyed, check.anchors
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some((seq, why)) => {
@@ -256,19 +217,21 @@ pub async fn audit_verify(store: &Store) -> Result<ExitCode> {
 }
 
 pub async fn audit_search(
-    store: &Store,
+    ctx: &Context,
     actor: Option<String>,
     record: Option<String>,
     limit: i64,
 ) -> Result<()> {
-    let rows = store
-        .search_audit(&AuditQuery {
-            actor,
-            record_id: record,
-            limit,
-            ..Default::default()
-        })
-        .await?;
+    let filter = wangge_app::audit::AuditFilter {
+        actor,
+        record_id: record,
+        limit: Some(limit),
+        ..Default::default()
+    };
+    let rows = wangge_app::audit::search(ctx, &Principal::Operator, &filter)
+        .await
+        .map_err(shown)?
+        .records;
     for r in rows {
         println!(
             "{:>6} {} {:<12} {:<24} {} {}",
@@ -281,4 +244,14 @@ pub async fn audit_search(
         );
     }
     Ok(())
+}
+
+pub fn print_added(a: &AccountView) {
+    println!(
+        "已创建用户 {}（角色 {}，范围 {}，编号 {}）",
+        a.username,
+        a.role.clone().unwrap_or_default(),
+        a.scope.code.clone().unwrap_or_default(),
+        a.id
+    );
 }

@@ -6,9 +6,9 @@ use anyhow::{Context, Result};
 use chrono::Duration;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use wangge_app::auth::SecurityPolicy as AuthSettings;
 use wangge_security::crypto::KeyRing;
 use wangge_store::Store;
-use wangge_web::AuthSettings;
 
 pub const DEFAULT_DATA_DIR: &str = "wangge-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -143,8 +143,31 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string())
     }
 
+    /// Opens the database with its audit records sealed by the key file, this machine's anchor
+    /// kept in the data directory (`who` names the process: the server, or the command line).
+    pub async fn open_store_as(&self, who: &str) -> Result<(Store, KeyRing)> {
+        let store = Store::open(self.database_url.as_deref(), &self.data_dir).await?;
+        let keys = self.keys()?;
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "local".into());
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("无法创建数据目录 {}", self.data_dir.display()))?;
+        let anchor = wangge_store::anchor_path(&self.data_dir, &format!("{host}-{who}"));
+        store.seal_audit(keys.audit_key(), Some(anchor)).await?;
+        Ok((store, keys))
+    }
+
     pub async fn open_store(&self) -> Result<Store> {
-        Ok(Store::open(self.database_url.as_deref(), &self.data_dir).await?)
+        Ok(self.open_store_as("cli").await?.0)
+    }
+
+    /// The application's context for the operator's commands.
+    pub async fn context(&self) -> Result<wangge_app::Context> {
+        let (store, keys) = self.open_store_as("cli").await?;
+        Ok(wangge_app::Context::new(store, self.auth.clone(), keys).await?)
     }
 
     /// The data keys. The file is created with fresh keys on first use, next to the database by

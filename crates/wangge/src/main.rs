@@ -195,6 +195,8 @@ enum UserCommand {
     Unlock { username: String },
     /// Deactivate a leaver's account: kept with its history, cannot log in, tokens stop working
     Deactivate { username: String },
+    /// Grant an account the role and scope the system administrator proposed for it
+    Approve { username: String },
     /// List accounts with their role, scope and state
     List,
 }
@@ -278,8 +280,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             tls_cert,
             tls_key,
         } => {
-            let store = cfg.open_store().await?;
-            let keys = cfg.keys()?;
+            let (store, keys) = cfg.open_store_as("server").await?;
             let tls = serve::tls_files(
                 tls_cert.or(cfg.tls_cert.clone()),
                 tls_key.or(cfg.tls_key.clone()),
@@ -302,8 +303,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             no_serve,
             events_per_day,
         } => {
-            let store = cfg.open_store().await?;
-            let keys = cfg.keys()?;
+            let (store, keys) = cfg.open_store_as("server").await?;
             serve::build_demo(&store, &keys, seed, today.as_deref(), events_per_day).await?;
             if !no_serve {
                 let tls = serve::tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
@@ -339,7 +339,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("数据库迁移已完成（{}）", cfg.describe_database());
         }
         Command::User { command } => {
-            let store = cfg.open_store().await?;
+            let ctx = cfg.context().await?;
             match command {
                 UserCommand::Add {
                     username,
@@ -350,7 +350,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 } => {
                     let password = accounts::read_password_stdin()?;
                     let a = accounts::add_user(
-                        &store,
+                        &ctx,
                         accounts::AddUser {
                             username: &username,
                             display_name: display_name.as_deref(),
@@ -360,29 +360,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         },
                     )
                     .await?;
-                    println!(
-                        "已创建用户 {}（角色 {}，范围 {}，编号 {}）",
-                        a.username, a.role, a.scope_code, a.id
-                    );
+                    accounts::print_added(&a);
                 }
                 UserCommand::Lock { username, minutes } => {
-                    accounts::lock(&store, &username, minutes).await?
+                    accounts::lock(&ctx, &username, minutes).await?
                 }
-                UserCommand::Unlock { username } => accounts::unlock(&store, &username).await?,
+                UserCommand::Unlock { username } => accounts::unlock(&ctx, &username).await?,
                 UserCommand::Deactivate { username } => {
-                    accounts::deactivate(&store, &username).await?
+                    accounts::deactivate(&ctx, &username).await?
                 }
-                UserCommand::List => accounts::list(&store).await?,
+                UserCommand::Approve { username } => accounts::approve(&ctx, &username).await?,
+                UserCommand::List => accounts::list(&ctx).await?,
             }
         }
         Command::Token { command } => {
-            let store = cfg.open_store().await?;
+            let ctx = cfg.context().await?;
             match command {
                 TokenCommand::Create { username, name } => {
-                    accounts::token_create(&store, &username, &name).await?
+                    accounts::token_create(&ctx, &username, &name).await?
                 }
-                TokenCommand::Revoke { id } => accounts::token_revoke(&store, &id).await?,
-                TokenCommand::List => accounts::token_list(&store).await?,
+                TokenCommand::Revoke { id } => accounts::token_revoke(&ctx, &id).await?,
+                TokenCommand::List => accounts::token_list(&ctx).await?,
             }
         }
         Command::Calendar { command } => {
@@ -390,14 +388,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return calendar::run(&store, command).await;
         }
         Command::Audit { command } => {
-            let store = cfg.open_store().await?;
+            let ctx = cfg.context().await?;
             match command {
-                AuditCommand::Verify => return accounts::audit_verify(&store).await,
+                AuditCommand::Verify => return accounts::audit_verify(&ctx, &cfg.data_dir).await,
                 AuditCommand::Search {
                     actor,
                     record,
                     limit,
-                } => accounts::audit_search(&store, actor, record, limit).await?,
+                } => accounts::audit_search(&ctx, actor, record, limit).await?,
             }
         }
     }

@@ -1,16 +1,17 @@
 //! `wangge serve` and `wangge demo`: building the demo city with its accounts, and running the
 //! server over HTTP or, given a certificate, HTTPS.
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use chrono::{SubsecRound, Utc};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use wangge_app::Context;
 use wangge_domain::import::Plan;
 use wangge_security::crypto::KeyRing;
 use wangge_security::{password, token, totp};
 use wangge_store::Store;
-use wangge_web::{AppState, AuthSettings};
+use wangge_web::AuthSettings;
 
 /// The demo accounts' shared password; it meets the password policy.
 pub const DEMO_PASSWORD: &str = "Wangge#2026";
@@ -153,7 +154,7 @@ async fn create_accounts(
     for a in wangge_demo::demo_accounts(city) {
         let role: wangge_domain::access::Role =
             a.role.parse().map_err(|m: String| anyhow::anyhow!(m))?;
-        let (kind, code, serves) = wangge_web::resolve_scope(store, role, &a.scope)
+        let scope = wangge_app::accounts::resolve_scope(store, role, &a.scope)
             .await
             .map_err(|m| anyhow::anyhow!(m))?;
         let id = store
@@ -162,10 +163,11 @@ async fn create_accounts(
                     username: a.username.into(),
                     display_name: a.display_name.into(),
                     role: a.role.into(),
-                    scope_kind: kind,
-                    scope_code: code,
-                    scope_serves: serves,
+                    scope_kind: scope.kind,
+                    scope_code: scope.code,
+                    scope_serves: scope.serves,
                     password_hash: hash.clone(),
+                    proposed_by: None,
                 },
                 now,
             )
@@ -241,12 +243,10 @@ pub async fn serve(
         secure_cookies: tls.is_some(),
         ..auth
     };
-    let mut state = AppState::new(store, settings, keys)
-        .await?
-        .with_files(files);
+    let mut state = Context::new(store, settings, keys).await?.with_files(files);
     if let Some((url, secret)) = webhook {
         let hook =
-            wangge_web::notify::Webhook::parse(&url, &secret).map_err(|m| anyhow::anyhow!(m))?;
+            wangge_app::notify::Webhook::parse(&url, &secret).map_err(|m| anyhow::anyhow!(m))?;
         state = state.with_webhook(hook);
     }
     let _watch = state.watch_caches(Duration::from_secs(5));

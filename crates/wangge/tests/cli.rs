@@ -660,11 +660,51 @@ async fn operator_commands(backend: TestBackend) {
         list.contains("op.one") && list.contains("jd.wang"),
         "{list}"
     );
+    // A lock ends the account's sessions and revokes its tokens, as a deactivation does.
+    let op = db
+        .store
+        .account_by_username("op.one")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    db.store
+        .create_session(
+            "op-session",
+            op.id,
+            "csrf",
+            true,
+            None,
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let machine = run(
+        &[
+            "token",
+            "create",
+            "--username",
+            "op.one",
+            "--name",
+            "gateway",
+        ],
+        None,
+    );
+    assert!(machine.status.success(), "{}", text(&machine.stderr));
     assert!(run(&["user", "lock", "op.one"], None).status.success());
     assert!(
         text(&run(&["user", "list"], None).stdout)
             .lines()
             .any(|l| l.contains("op.one") && l.contains("锁定"))
+    );
+    assert!(db.store.session("op-session").await.unwrap().is_none());
+    let tokens = text(&run(&["token", "list"], None).stdout);
+    assert!(
+        tokens
+            .lines()
+            .any(|l| l.contains("gateway") && l.contains("已吊销")),
+        "{tokens}"
     );
     assert!(run(&["user", "unlock", "op.one"], None).status.success());
     assert!(
@@ -690,7 +730,12 @@ async fn operator_commands(backend: TestBackend) {
     );
     assert!(out.status.success());
     let listed = text(&run(&["token", "list"], None).stdout);
-    let id = listed.split_whitespace().next().unwrap().to_string();
+    let id = listed
+        .lines()
+        .find(|l| l.contains("sensor"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
     assert!(
         listed.contains("sensor") && !listed.contains(text(&out.stdout).trim()),
         "the secret is never listed"
@@ -712,14 +757,56 @@ async fn operator_commands(backend: TestBackend) {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(records >= 6, "each change is audited: {records}");
+    // The records are sealed with the key file, and each command's anchor is in the data dir.
+    assert!(
+        text(&out.stdout).contains("带密钥签名"),
+        "{}",
+        text(&out.stdout)
+    );
+    let anchors = std::fs::read_dir(&db.dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("audit-anchor-"))
+        .count();
+    assert!(anchors >= 1);
+    // A cut tail: the last two records deleted and the head reset to the one before them.
+    let last = db
+        .store
+        .search_audit(&wangge_store::AuditQuery {
+            limit: 3,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let keep = &last[2];
+    db.store
+        .execute_admin(&format!("DELETE FROM audit_log WHERE seq > {}", keep.seq))
+        .await
+        .unwrap();
+    db.store
+        .execute_admin(&format!(
+            "UPDATE audit_head SET seq = {}, hash = '{}' WHERE id = 1",
+            keep.seq, keep.hash
+        ))
+        .await
+        .unwrap();
+    let out = run(&["audit", "verify"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("末尾有记录被删除"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A rewrite from record 2 with every hash recomputed as plain SM3.
     db.store
         .execute_admin("UPDATE audit_log SET actor = 'nobody' WHERE seq = 2")
         .await
         .unwrap();
+    db.store.rehash_plain_for_test(2).await.unwrap();
     let out = run(&["audit", "verify"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stdout).contains("第 2 条"),
+        text(&out.stdout).contains("第 2 条") && text(&out.stdout).contains("链被重写"),
         "{}",
         text(&out.stdout)
     );

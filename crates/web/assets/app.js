@@ -486,7 +486,8 @@
       b.addEventListener("click", async () => {
         if (b.dataset.confirm && !window.confirm(b.dataset.confirm)) return;
         const r = await api("POST", "/api/v1/accounts/" + b.dataset.account + "/" + b.dataset.action);
-        if (!r.ok) { document.getElementById("account-error").textContent = message(r); return; }
+        const error = document.getElementById("account-error") || document.getElementById("role-error");
+        if (!r.ok) { if (error) error.textContent = message(r); return; }
         window.location.reload();
       });
     }

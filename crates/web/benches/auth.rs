@@ -10,12 +10,13 @@ use chrono::Utc;
 use http_body_util::BodyExt;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
+use wangge_app::auth::role_and_scope;
+use wangge_app::{Person, Principal, Via};
 use wangge_domain::import::Plan;
 use wangge_security::crypto::KeyRing;
 use wangge_security::{password, token};
 use wangge_store::NewAccount;
 use wangge_store::testing::{TestBackend, TestDb};
-use wangge_web::auth::{Caller, Via, role_and_scope};
 use wangge_web::{AppState, AuthSettings, app};
 
 async fn time(router: &axum::Router, req: impl Fn() -> Request<Body>) -> Duration {
@@ -59,6 +60,7 @@ async fn main() {
                 scope_code: "640200000000".into(),
                 scope_serves: None,
                 password_hash: password::hash("Bench#2026x"),
+                proposed_by: None,
             },
             now,
         )
@@ -84,13 +86,13 @@ async fn main() {
         .unwrap();
     let account = db.store.account(id).await.unwrap().unwrap();
     let (role, scope) = role_and_scope(&account).unwrap();
-    let caller = Caller {
+    let caller = Principal::account(Person {
         account,
         role,
         scope,
         via: Via::Token { id },
         ip: None,
-    };
+    });
 
     let plain = app(state.clone());
     let pre_authenticated = app(state.clone()).layer(Extension(caller));

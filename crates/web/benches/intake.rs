@@ -92,6 +92,7 @@ async fn main() {
                 scope_code: "640200000000".into(),
                 scope_serves: None,
                 password_hash: password::hash("Bench#2026x"),
+                proposed_by: None,
             },
             Utc::now(),
         )

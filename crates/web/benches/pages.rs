@@ -11,12 +11,13 @@ use chrono::Utc;
 use http_body_util::BodyExt;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
+use wangge_app::auth::role_and_scope;
+use wangge_app::{Person, Principal, Via};
 use wangge_domain::import::Plan;
 use wangge_security::crypto::KeyRing;
 use wangge_security::password;
 use wangge_store::NewAccount;
 use wangge_store::testing::{TestBackend, TestDb};
-use wangge_web::auth::{Caller, Via, role_and_scope};
 use wangge_web::{AppState, AuthSettings, app};
 
 const RUNS: usize = 50;
@@ -66,6 +67,7 @@ async fn main() {
                 scope_code: "640200000000".into(),
                 scope_serves: None,
                 password_hash: password::hash("Bench#2026x"),
+                proposed_by: None,
             },
             now,
         )
@@ -73,13 +75,13 @@ async fn main() {
         .unwrap();
     let account = db.store.account(id).await.unwrap().unwrap();
     let (role, scope) = role_and_scope(&account).unwrap();
-    let caller = Caller {
+    let caller = Principal::account(Person {
         account,
         role,
         scope,
         via: Via::Token { id },
         ip: None,
-    };
+    });
     let router = app(state).layer(Extension(caller));
     let event = format!("/events/{}", events[n / 2].0.id);
     // The link the queue gives to the page after the 50,000 newest events.

@@ -94,6 +94,7 @@ async fn main() {
                     scope_code: scope.into(),
                     scope_serves: None,
                     password_hash: password::hash(PASSWORD),
+                    proposed_by: None,
                 },
                 now,
             )

@@ -161,8 +161,7 @@ async fn a_community_worker_accepts_an_event_in_the_browser(backend: TestBackend
         .await
         .expect("the submit form after handling here");
     let photo = w.db.dir.join("after.png");
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend((0..5000u32).map(|i| (i % 251) as u8));
+    let png = support::png(1);
     std::fs::write(&photo, &png).unwrap();
     set(
         &c,
@@ -776,8 +775,7 @@ async fn the_whistle_loop_through_the_pages(backend: TestBackend) {
     // The lead submits its result with a photo from the scene.
     c.goto(&format!("{base}/events/{id}")).await.unwrap();
     let photo = w.db.dir.join("scene.png");
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend((0..5000u32).map(|i| (i % 251) as u8));
+    let png = support::png(1);
     std::fs::write(&photo, &png).unwrap();
     c.find(Locator::Css(
         "form[data-move='submit_result'] input[type=file]",

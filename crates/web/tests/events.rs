@@ -318,7 +318,14 @@ async fn the_story(backend: TestBackend) {
         !d.body.to_string().contains("13812345678"),
         "the reporter's phone stays masked"
     );
-    assert_eq!(w.db.store.verify_audit().await.unwrap().problem, None);
+    assert_eq!(
+        w.db.store
+            .verify_audit(Some(&w.state.keys.audit_key()), &[])
+            .await
+            .unwrap()
+            .problem,
+        None
+    );
     w.finish().await;
 }
 
@@ -404,7 +411,11 @@ async fn fifty_concurrent_accepts_one_wins(backend: TestBackend) {
     );
     assert!(codes.iter().all(|c| c[..14] == codes[0][..14]));
     // Written in groups, the audit trail is still one unbroken chain with a record per report.
-    let check = w.db.store.verify_audit().await.unwrap();
+    let check =
+        w.db.store
+            .verify_audit(Some(&w.state.keys.audit_key()), &[])
+            .await
+            .unwrap();
     assert_eq!(check.problem, None);
     assert!(
         statuses
@@ -624,7 +635,7 @@ async fn overdue_events_escalate_by_themselves(backend: TestBackend) {
         chrono::DateTime::parse_from_rfc3339(r.body["deadlines"][0]["due_at"].as_str().unwrap())
             .unwrap()
             .with_timezone(&chrono::Utc);
-    let scan = |at| wangge_web::deadlines::scan(&w.state, at);
+    let scan = |at| wangge_app::events::watch::scan(&w.state, at);
     assert_eq!(
         scan(due - chrono::Duration::minutes(20)).await.unwrap(),
         Default::default(),
@@ -641,6 +652,30 @@ async fn overdue_events_escalate_by_themselves(backend: TestBackend) {
     );
     let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
     assert_eq!(d.body["holder"], "township");
+    // The township gets its own time to accept and dispatch, from the escalation on.
+    let new_due =
+        chrono::DateTime::parse_from_rfc3339(d.body["deadlines"][0]["due_at"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+    assert!(
+        new_due > due + chrono::Duration::minutes(1),
+        "{new_due} after {due}"
+    );
+    assert_eq!(d.body["light"], "green");
+    // The escalation is a move like any other: in the audit trail, by the system.
+    let trail =
+        w.db.store
+            .search_audit(&wangge_store::AuditQuery {
+                record_id: Some(id.clone()),
+                action: Some("event.move".into()),
+                actor: Some("system".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    assert_eq!(trail.len(), 1, "{trail:?}");
+    assert!(trail[0].detail.contains("escalate"));
     let last = d.body["history"]
         .as_array()
         .unwrap()
@@ -685,8 +720,7 @@ async fn photos(backend: TestBackend) {
                 .unwrap(),
         )
     };
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend((0..5000u32).map(|i| (i % 251) as u8));
+    let png = support::png(1);
     let r = upload(png.clone(), "report", &c.grid_worker).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["mime"], "image/png");
@@ -702,7 +736,7 @@ async fn photos(backend: TestBackend) {
         .await
         .assert_error(StatusCode::BAD_REQUEST, "attachment.bad_kind");
     let mut big = vec![0xFF, 0xD8, 0xFF];
-    big.resize(wangge_web::attachments::MAX_BYTES + 1, 0);
+    big.resize(wangge_app::attachments::MAX_BYTES + 1, 0);
     upload(big, "report", &c.grid_worker)
         .await
         .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "attachment.too_large");
@@ -778,7 +812,7 @@ async fn webhook_notices(backend: TestBackend) {
         chrono::DateTime::parse_from_rfc3339(r.body["deadlines"][0]["due_at"].as_str().unwrap())
             .unwrap()
             .with_timezone(&chrono::Utc);
-    let report = wangge_web::deadlines::scan(&state, due - chrono::Duration::minutes(1))
+    let report = wangge_app::events::watch::scan(&state, due - chrono::Duration::minutes(1))
         .await
         .unwrap();
     assert_eq!(report.yellow, 1);
@@ -933,7 +967,7 @@ async fn settings_change_the_loop(backend: TestBackend) {
     let d = w.get(&format!("/api/v1/events/{id}"), &c.street).await;
     assert_eq!(d.body["routed_department"]["id"], c.bureau_id.as_str());
     // Yellow at half the time left, told to the level above only.
-    let scan = |at| wangge_web::deadlines::scan(&w.state, at);
+    let scan = |at| wangge_app::events::watch::scan(&w.state, at);
     let early = scan(started + chrono::Duration::minutes(20)).await.unwrap();
     assert_eq!(early.yellow, 0, "more than half the time left");
     let half = scan(started + chrono::Duration::minutes(25)).await.unwrap();

@@ -162,11 +162,17 @@ fn statistics_count_what_ended_in_the_period() {
 fn slips_are_flagged_when_late() {
     let sent = at(1, 8);
     let due = at(2, 8);
-    assert_eq!(slip_light(at(1, 9), sent, due, None), "green");
-    assert_eq!(slip_light(at(2, 4), sent, due, None), "yellow");
-    assert_eq!(slip_light(at(2, 9), sent, due, None), "red");
-    assert_eq!(slip_light(at(3, 9), sent, due, Some(at(2, 9))), "late");
-    assert_eq!(slip_light(at(3, 9), sent, due, Some(at(1, 20))), "done");
+    assert_eq!(slip_light(at(1, 9), sent, due, None), SlipLight::Green);
+    assert_eq!(slip_light(at(2, 4), sent, due, None), SlipLight::Yellow);
+    assert_eq!(slip_light(at(2, 9), sent, due, None), SlipLight::Red);
+    assert_eq!(
+        slip_light(at(3, 9), sent, due, Some(at(2, 9))),
+        SlipLight::Late
+    );
+    assert_eq!(
+        slip_light(at(3, 9), sent, due, Some(at(1, 20))),
+        SlipLight::Done
+    );
 }
 
 #[test]

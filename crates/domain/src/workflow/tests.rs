@@ -617,3 +617,30 @@ fn a_dispute_taken_to_mediation_closes_with_the_case() {
     // An event not in mediation cannot be ended by one.
     assert!(apply(&reported, &mediator, &ended).is_err());
 }
+
+#[test]
+fn an_escalated_event_gives_the_level_above_its_own_time() {
+    use crate::catalog::Step;
+    let community = actor(Role::CommunityStaff);
+    let accepted = apply(&Flow::reported(), &community, &Move::Accept).unwrap();
+    // Accepting keeps the clock started by the report (one limit for accepting and dispatching).
+    assert_eq!(
+        step_change(&Flow::reported(), &accepted, &Move::Accept),
+        StepChange::Keep
+    );
+    let up = apply(&accepted, &community, &Move::Escalate).unwrap();
+    assert_eq!(up.holder, HolderLevel::Township);
+    assert_eq!(
+        step_change(&accepted, &up, &Move::Escalate),
+        StepChange::Start {
+            step: Step::Accept,
+            limit: None
+        }
+    );
+    // An urge changes nothing on the clock.
+    let urge = Move::Urge {
+        note: "请尽快".into(),
+    };
+    let urged = apply(&up, &actor(Role::StreetDispatcher), &urge).unwrap();
+    assert_eq!(step_change(&up, &urged, &urge), StepChange::Keep);
+}

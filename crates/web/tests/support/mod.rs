@@ -45,6 +45,14 @@ impl World {
             .await
             .unwrap();
         db.store.insert_org_batch(&city.org).await.unwrap();
+        // Sealed as the server seals it: keyed records, an anchor in the data directory.
+        db.store
+            .seal_audit(
+                keys.audit_key(),
+                Some(db.dir.join("audit-anchor-test.json")),
+            )
+            .await
+            .unwrap();
         let state = AppState::new(db.store.clone(), settings, keys)
             .await
             .unwrap()
@@ -55,7 +63,7 @@ impl World {
     /// An account of a role at a scope (region/grid code or department id).
     pub async fn account(&self, username: &str, role: &str, scope: &str) -> AccountRow {
         let r: wangge_domain::access::Role = role.parse().unwrap();
-        let (kind, code, serves) = wangge_web::resolve_scope(&self.db.store, r, scope)
+        let s = wangge_app::accounts::resolve_scope(&self.db.store, r, scope)
             .await
             .unwrap();
         let now = Utc::now().trunc_subsecs(6);
@@ -67,10 +75,11 @@ impl World {
                     username: username.into(),
                     display_name: username.into(),
                     role: role.into(),
-                    scope_kind: kind,
-                    scope_code: code,
-                    scope_serves: serves,
+                    scope_kind: s.kind,
+                    scope_code: s.code,
+                    scope_serves: s.serves,
                     password_hash: hash().to_string(),
+                    proposed_by: None,
                 },
                 now,
             )
@@ -274,6 +283,17 @@ impl World {
     pub async fn finish(self) {
         self.db.finish().await;
     }
+}
+
+/// A real PNG photo (it decodes), different for each `seed`.
+pub fn png(seed: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        let v = (x * 7 + y * 13 + seed * 31) % 256;
+        image::Rgb([v as u8, (v / 2) as u8, (255 - v) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 pub struct Reply {

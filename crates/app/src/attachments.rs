@@ -1,0 +1,191 @@
+//! Photos of events (report, before, after): JPEG, PNG or WebP, at most 10 MB each and 9 per
+//! event, decoded whole before they are kept (a file that only starts like an image — a JPEG
+//! header before an HTML page — is refused), stored once on disk by their SHA-256, and given back
+//! only to those who may see the event.
+
+use crate::context::Context;
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::queries::attachment_view;
+use crate::events::views::AttachmentView;
+use crate::events::{flow_of, load};
+use crate::principal::Principal;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use uuid::Uuid;
+use wangge_store::AttachmentRow;
+
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_PER_EVENT: usize = 9;
+/// Larger than any phone's camera; a bigger picture is a decompression bomb, not a photo.
+const MAX_SIDE: u32 = 16_000;
+
+/// The type of some bytes if they are a whole JPEG, PNG or WebP image, decoded to the last pixel
+/// within bounds of size and memory.
+pub fn decode(bytes: &[u8]) -> Option<&'static str> {
+    use image::ImageFormat;
+    let format = image::guess_format(bytes).ok()?;
+    let mime = match format {
+        ImageFormat::Jpeg => "image/jpeg",
+        ImageFormat::Png => "image/png",
+        ImageFormat::WebP => "image/webp",
+        _ => return None,
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    reader.decode().ok().map(|_| mime)
+}
+
+fn path_of(ctx: &Context, sha: &str) -> PathBuf {
+    ctx.files.join(&sha[..2]).join(sha)
+}
+
+/// Keeps a photo of an event in sight; `kind` is `report`, `before` or `after`.
+pub async fn upload(
+    ctx: &Context,
+    who: &Principal,
+    id: &str,
+    kind: Option<&str>,
+    bytes: Vec<u8>,
+) -> AppResult<AttachmentView> {
+    let e = load(ctx, who, id).await?;
+    let kind = kind.unwrap_or("report");
+    if !matches!(kind, "report" | "before" | "after") {
+        return Err(
+            AppError::invalid("attachment.bad_kind", "kind 应为 report、before 或 after")
+                .at("kind"),
+        );
+    }
+    if !flow_of(&e)?.state.is_open() {
+        return Err(AppError::conflict(
+            "attachment.event_finished",
+            "事件已办结，不能再添加照片",
+        ));
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(AppError::new(
+            ErrorKind::TooLarge,
+            "attachment.too_large",
+            "照片不能超过 10 MB",
+        ));
+    }
+    let bytes = std::sync::Arc::new(bytes);
+    let checked = bytes.clone();
+    let mime = tokio::task::spawn_blocking(move || decode(&checked))
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            AppError::invalid(
+                "attachment.not_an_image",
+                "只接受完整的 JPEG、PNG 或 WebP 照片（按文件内容解码判断）",
+            )
+        })?;
+    let sha = wangge_security::crypto::hex(&Sha256::digest(bytes.as_slice()));
+    let path = path_of(ctx, &sha);
+    if !path.exists() {
+        let write = || -> std::io::Result<()> {
+            let dir = path
+                .parent()
+                .ok_or_else(|| std::io::Error::other("no directory"))?;
+            std::fs::create_dir_all(dir)?;
+            let tmp = dir.join(format!(".{sha}.{}", Uuid::now_v7().simple()));
+            std::fs::write(&tmp, bytes.as_slice())?;
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|err| {
+            tracing::error!(error = %err, "cannot store an attachment");
+            AppError::new(
+                ErrorKind::Unavailable,
+                "attachment.storage",
+                "照片暂时无法保存，请稍后再试",
+            )
+        })?;
+    }
+    let row = AttachmentRow {
+        id: Uuid::now_v7(),
+        sha256: sha,
+        mime: mime.into(),
+        size: bytes.len() as i64,
+        kind: kind.into(),
+        uploaded_by: who.actor_name(),
+        uploaded_at: ctx.now(),
+    };
+    if !ctx
+        .store
+        .insert_attachment(&e, &row, MAX_PER_EVENT as i64)
+        .await?
+    {
+        return Err(AppError::conflict(
+            "attachment.too_many",
+            format!("每个事件最多 {MAX_PER_EVENT} 张照片"),
+        ));
+    }
+    ctx.store
+        .append_audit(
+            &who.audit(
+                "event.attachment",
+                Some("event"),
+                Some(e.id.to_string()),
+                json!({"kind": kind, "size": row.size}),
+            ),
+            row.uploaded_at,
+        )
+        .await?;
+    Ok(attachment_view(&e, &row))
+}
+
+/// A photo's bytes and type, for those who may see its event.
+pub async fn download(
+    ctx: &Context,
+    who: &Principal,
+    id: &str,
+    attachment: &str,
+) -> AppResult<(String, Vec<u8>)> {
+    let e = load(ctx, who, id).await?;
+    let missing = || AppError::not_found("attachment.not_found", "照片不存在");
+    let wanted: Uuid = attachment.trim().parse().map_err(|_| missing())?;
+    let a = ctx
+        .store
+        .attachments(&e)
+        .await?
+        .into_iter()
+        .find(|a| a.id == wanted)
+        .ok_or_else(missing)?;
+    let bytes = tokio::fs::read(path_of(ctx, &a.sha256))
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "attachment file missing");
+            missing()
+        })?;
+    Ok((a.mime, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    fn png() -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(2, 2, image::Rgb([200, 30, 30]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn only_whole_images_pass() {
+        assert_eq!(decode(&png()), Some("image/png"));
+        // A JPEG's first bytes before an HTML page: told apart only by decoding.
+        let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        fake.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        assert_eq!(decode(&fake), None);
+        let mut cut = png();
+        cut.truncate(cut.len() / 2);
+        assert_eq!(decode(&cut), None);
+        assert_eq!(decode(b"GIF89a"), None);
+    }
+}

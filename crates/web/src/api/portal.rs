@@ -1,0 +1,50 @@
+//! The public portal's API, for citizens without an account: report, follow by tracking code,
+//! rate. Rate limits and what a citizen may see are the use cases' (`wangge_app::portal`).
+
+use crate::error::ApiResult;
+use crate::extract::{Body, ClientIp, Path};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use wangge_app::Context;
+use wangge_app::events::intake::ReportInput;
+use wangge_app::portal::{self, Progress, PublicReceipt, Rated, RatingInput};
+
+pub fn router() -> Router<Context> {
+    Router::new()
+        .route("/api/v1/public/reports", post(report))
+        .route("/api/v1/public/track/{code}", get(track))
+        .route("/api/v1/public/track/{code}/rating", post(rate))
+}
+
+async fn report(
+    State(ctx): State<Context>,
+    ClientIp(ip): ClientIp,
+    Body(b): Body<ReportInput>,
+) -> ApiResult<(StatusCode, Json<PublicReceipt>)> {
+    let (receipt, created) = portal::report(&ctx, ip, b).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt)))
+}
+
+async fn track(
+    State(ctx): State<Context>,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Progress>> {
+    Ok(Json(portal::track(&ctx, ip, &code).await?))
+}
+
+async fn rate(
+    State(ctx): State<Context>,
+    ClientIp(ip): ClientIp,
+    Path(code): Path<String>,
+    Body(b): Body<RatingInput>,
+) -> ApiResult<Json<Rated>> {
+    Ok(Json(portal::rate(&ctx, ip, &code, b).await?))
+}

@@ -1,0 +1,290 @@
+//! Administration, one duty per administrator (三员分立): the system administrator sees the
+//! settings, the catalogue and routing forms, the calendar and the accounts it proposes; the
+//! security administrator the policy, the accounts awaiting approval and the roles; the audit
+//! administrator the audit trail. Anyone else is refused, as by the API.
+
+use super::{header_of, render, signed_in, urgency_zh};
+use crate::error::ApiError;
+use crate::extract::{Caller, Query};
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use wangge_app::accounts::{self, AccountStatus};
+use wangge_app::audit::{self, AuditFilter};
+use wangge_app::{AppError, Context};
+use wangge_domain::access::{Permission, Role};
+use wangge_domain::calendar::beijing;
+
+pub fn router() -> Router<Context> {
+    Router::new().route("/admin", get(admin))
+}
+
+type Cells6 = (i64, String, String, String, String, String);
+
+struct AccountLine {
+    id: String,
+    username: String,
+    name: String,
+    role: String,
+    /// The role's wire name, for the security administrator's role form.
+    role_wire: String,
+    administrator: bool,
+    pending: bool,
+    scope: String,
+    status: &'static str,
+    locked: bool,
+    active: bool,
+}
+
+impl AccountLine {
+    fn is_role(&self, wire: &str) -> bool {
+        self.role_wire == wire
+    }
+}
+
+struct PendingLine {
+    id: String,
+    username: String,
+    name: String,
+    role: String,
+    scope: String,
+    proposed_by: String,
+}
+
+struct CategoryLine {
+    code: String,
+    name: String,
+    major: String,
+    urgency: &'static str,
+    department: &'static str,
+    accept: String,
+    check_in: String,
+    handle: String,
+    verify: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct Admin {
+    csrf: String,
+    user: String,
+    role: String,
+    title: &'static str,
+    show_settings: bool,
+    show_policy: bool,
+    show_audit: bool,
+    settings: String,
+    accounts: Vec<AccountLine>,
+    /// Accounts awaiting the security administrator's approval.
+    pending: Vec<PendingLine>,
+    /// The roles an account may be created with here (administrators are made on the server).
+    roles: Vec<(&'static str, &'static str)>,
+    /// The years with a published holiday notice.
+    years: String,
+    policy: Vec<(&'static str, String)>,
+    actor: String,
+    action: String,
+    audit: Vec<Cells6>,
+    /// The catalogue in force, for the category form and its table.
+    categories: Vec<CategoryLine>,
+    department_kinds: Vec<(&'static str, &'static str)>,
+    /// The routing rules in force: (category, region, department).
+    routes: Vec<(String, String, String)>,
+}
+
+/// A time limit in words: 30分钟, 4工作小时, 10个工作日.
+fn limit_zh(l: wangge_domain::calendar::Limit) -> String {
+    use wangge_domain::calendar::Limit;
+    match l {
+        Limit::Minutes(m) if m % 60 == 0 && m >= 60 => format!("{}小时", m / 60),
+        Limit::Minutes(m) => format!("{m}分钟"),
+        Limit::WorkingMinutes(m) if m % 60 == 0 => format!("{}工作小时", m / 60),
+        Limit::WorkingMinutes(m) => format!("{m}工作分钟"),
+        Limit::WorkingDays(d) => format!("{d}个工作日"),
+    }
+}
+
+fn role_label(r: &Option<String>) -> String {
+    r.as_deref()
+        .map(|r| {
+            r.parse::<Role>()
+                .map_or(r.to_string(), |r| r.label_zh().to_string())
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuditQuery {
+    actor: Option<String>,
+    action: Option<String>,
+}
+
+async fn admin(
+    State(ctx): State<Context>,
+    caller: Result<Caller, ApiError>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let who = match signed_in(caller) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let can = |p| who.require(p).is_ok();
+    let (settings_ok, policy_ok, audit_ok) = (
+        can(Permission::Configure),
+        can(Permission::ManageSecurity),
+        can(Permission::ReadAudit),
+    );
+    if !(settings_ok || policy_ok || audit_ok) {
+        return ApiError(AppError::forbidden()).into_response();
+    }
+    let h = header_of(&ctx, &who).await;
+    let mut page = Admin {
+        csrf: h.csrf,
+        user: h.user,
+        role: h.role,
+        title: who.role().map_or("系统管理", Role::label_zh),
+        show_settings: settings_ok,
+        show_policy: policy_ok,
+        show_audit: audit_ok,
+        settings: String::new(),
+        accounts: Vec::new(),
+        pending: Vec::new(),
+        roles: Role::ALL
+            .iter()
+            .filter(|r| !r.is_administrator())
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
+        years: ctx
+            .calendar
+            .get()
+            .published_years()
+            .map(|y| y.to_string())
+            .collect::<Vec<_>>()
+            .join("、"),
+        policy: Vec::new(),
+        actor: q.actor.clone().unwrap_or_default(),
+        action: q.action.clone().unwrap_or_default(),
+        audit: Vec::new(),
+        categories: Vec::new(),
+        department_kinds: wangge_domain::org::DepartmentKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label_zh()))
+            .collect(),
+        routes: Vec::new(),
+    };
+    if settings_ok {
+        let config = ctx.config.get();
+        page.settings = serde_json::to_string_pretty(&config.settings).unwrap_or_default();
+        page.categories = config
+            .catalogue
+            .iter()
+            .map(|c| CategoryLine {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                major: c.major_name.clone(),
+                urgency: urgency_zh(c.urgency),
+                department: c.department.label_zh(),
+                accept: limit_zh(c.limits.accept),
+                check_in: limit_zh(c.limits.check_in),
+                handle: limit_zh(c.limits.handle),
+                verify: limit_zh(c.limits.verify),
+            })
+            .collect();
+        page.routes = config
+            .settings
+            .routing
+            .iter()
+            .map(|r| (r.category.clone(), r.region.clone(), r.department.clone()))
+            .collect();
+    }
+    if settings_ok || policy_ok {
+        let list = match accounts::list(&ctx, &who).await {
+            Ok(l) => l.accounts,
+            Err(e) => return ApiError(e).into_response(),
+        };
+        for a in &list {
+            if let Some(p) = &a.proposed {
+                page.pending.push(PendingLine {
+                    id: a.id.to_string(),
+                    username: a.username.clone(),
+                    name: a.display_name.clone(),
+                    role: role_label(&p.role),
+                    scope: p.scope.code.clone().unwrap_or_default(),
+                    proposed_by: p.proposed_by.clone().unwrap_or_default(),
+                });
+            }
+        }
+        page.accounts = list
+            .into_iter()
+            .map(|a| AccountLine {
+                id: a.id.to_string(),
+                username: a.username,
+                name: a.display_name,
+                role: match &a.proposed {
+                    Some(p) => format!("{}（待审批）", role_label(&p.role)),
+                    None => role_label(&a.role),
+                },
+                administrator: a
+                    .role
+                    .as_deref()
+                    .and_then(|r| r.parse::<Role>().ok())
+                    .is_some_and(|r| r.is_administrator()),
+                pending: a.status == AccountStatus::AwaitingApproval,
+                role_wire: a.role.unwrap_or_default(),
+                scope: a
+                    .scope
+                    .code
+                    .or(a.proposed.and_then(|p| p.scope.code))
+                    .unwrap_or_default(),
+                status: a.status.label_zh(),
+                locked: a.status == AccountStatus::Locked,
+                active: a.active,
+            })
+            .collect();
+    }
+    if policy_ok {
+        let s = &ctx.security;
+        page.policy = vec![
+            ("连续失败锁定", format!("{} 次", s.max_failures)),
+            ("锁定时长", format!("{} 分钟", s.lock_for.num_minutes())),
+            (
+                "会话空闲超时",
+                format!("{} 分钟", s.idle_timeout.num_minutes()),
+            ),
+            (
+                "会话最长时间",
+                format!("{} 小时", s.absolute_timeout.num_hours()),
+            ),
+        ];
+    }
+    if audit_ok {
+        let filter = AuditFilter {
+            actor: Some(page.actor.trim().to_string()).filter(|a| !a.is_empty()),
+            action: Some(page.action.trim().to_string()).filter(|a| !a.is_empty()),
+            ..Default::default()
+        };
+        page.audit = match audit::search(&ctx, &who, &filter).await {
+            Ok(found) => found
+                .records
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.seq,
+                        r.at.with_timezone(&beijing())
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string(),
+                        r.actor,
+                        r.actor_role.unwrap_or_default(),
+                        r.action,
+                        r.record_id.unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            Err(e) => return ApiError(e).into_response(),
+        };
+    }
+    render(&page)
+}
