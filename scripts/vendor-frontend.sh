@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 out=crates/web/assets/vendor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-packages=("htmx.org@2.0.11" "leaflet@1.9.4" "leaflet.markercluster@1.5.3" "echarts@6.1.0")
+packages=("htmx.org@2.0.11" "leaflet@1.9.4" "leaflet.markercluster@1.5.3" "echarts@6.1.0" "swagger-ui-dist@5.35.0")
 (cd "$work" && for p in "${packages[@]}"; do npm pack -q "$p" >/dev/null; done)
-rm -rf "$out" && mkdir -p "$out/htmx" "$out/leaflet/images" "$out/markercluster" "$out/echarts"
+rm -rf "$out" && mkdir -p "$out/htmx" "$out/leaflet/images" "$out/markercluster" "$out/echarts" "$out/swagger-ui"
 tar -xzf "$work"/htmx.org-*.tgz -C "$work" && mv "$work/package" "$work/htmx"
 cp "$work/htmx/dist/htmx.min.js" "$out/htmx/"
 cp "$work/htmx/LICENSE" "$out/htmx/LICENSE"
@@ -25,6 +25,12 @@ tar -xzf "$work"/echarts-*.tgz -C "$work" && mv "$work/package" "$work/echarts"
 cp "$work/echarts/dist/echarts.min.js" "$out/echarts/"
 cp "$work/echarts/LICENSE" "$work/echarts/NOTICE" "$out/echarts/"
 cp "$work/echarts/licenses/LICENSE-d3" "$out/echarts/LICENSE-d3"
+# Swagger UI for the API documentation page: the bundle and its styles only (the tarball is
+# unpacked, never installed, so its analytics install script never runs).
+tar -xzf "$work"/swagger-ui-dist-*.tgz -C "$work" && mv "$work/package" "$work/swagger-ui"
+cp "$work/swagger-ui/swagger-ui-bundle.js" "$work/swagger-ui/swagger-ui.css" "$out/swagger-ui/"
+cp "$work/swagger-ui/LICENSE" "$out/swagger-ui/LICENSE"
+[ -f "$work/swagger-ui/NOTICE" ] && cp "$work/swagger-ui/NOTICE" "$out/swagger-ui/NOTICE"
 find "$out" -type f -exec chmod 644 {} +
 {
   echo "# Vendored front-end files"
@@ -37,6 +43,7 @@ find "$out" -type f -exec chmod 644 {} +
   echo "| leaflet | $(node -p "require('$work/leaflet/package.json').version") | BSD-2-Clause (leaflet/LICENSE) |"
   echo "| leaflet.markercluster | $(node -p "require('$work/markercluster/package.json').version") | MIT (markercluster/LICENSE) |"
   echo "| echarts | $(node -p "require('$work/echarts/package.json').version") | Apache-2.0 (echarts/LICENSE, echarts/NOTICE) |"
+  echo "| swagger-ui-dist | $(node -p "require('$work/swagger-ui/package.json').version") | Apache-2.0 (swagger-ui/LICENSE) |"
   echo
   echo "| file | sha256 |"
   echo "|---|---|"

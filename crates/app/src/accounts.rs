@@ -76,7 +76,7 @@ pub async fn resolve_scope(store: &Store, role: Role, scope: &str) -> Result<Sto
 }
 
 /// Where an account stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     /// Created with a proposed role; cannot sign in until approved.
@@ -98,14 +98,14 @@ impl AccountStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScopeOf {
     pub kind: Option<String>,
     pub code: Option<String>,
     pub serves: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub role: Option<String>,
     pub scope: ScopeOf,
@@ -113,7 +113,7 @@ pub struct Proposal {
 }
 
 /// An account as the administrators see it (no secrets, no personal data).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: Uuid,
     pub username: String,
@@ -181,7 +181,7 @@ pub fn view(a: &AccountRow, now: DateTime<Utc>) -> AccountView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountList {
     pub accounts: Vec<AccountView>,
 }
@@ -203,7 +203,7 @@ pub async fn list(ctx: &Context, who: &Principal) -> AppResult<AccountList> {
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccountInput {
     /// 1–64 characters, no spaces.
@@ -219,6 +219,9 @@ fn invalid(field: &str, m: impl Into<String>) -> AppError {
     AppError::invalid("account.invalid", m).at(field)
 }
 
+/// The names histories and the audit trail give the operator, the platform and citizens.
+const RESERVED: &[&str] = &["cli", "system", "public", "operator", "citizen"];
+
 /// The one rule for usernames, whoever creates the account.
 pub fn check_username(raw: &str) -> AppResult<String> {
     let u = raw.trim();
@@ -228,7 +231,27 @@ pub fn check_username(raw: &str) -> AppResult<String> {
     {
         return Err(invalid("username", "用户名应为1–64个字符且不含空格"));
     }
+    if RESERVED.contains(&u.to_ascii_lowercase().as_str()) {
+        return Err(invalid(
+            "username",
+            format!("用户名 {u} 为系统保留，请换一个"),
+        ));
+    }
     Ok(u.to_string())
+}
+
+/// Administrator accounts are changed only on the server: over the network one administrator
+/// could otherwise lock the other two out (三员分立).
+fn not_an_administrator(who: &Principal, a: &AccountRow) -> AppResult<()> {
+    let admin = a
+        .role
+        .as_deref()
+        .and_then(|r| r.parse::<Role>().ok())
+        .is_some_and(Role::is_administrator);
+    if admin && !matches!(who, Principal::Operator) {
+        return Err(AppError::forbidden());
+    }
+    Ok(())
 }
 
 /// Creates an account. Over the network (the system administrator) the role and scope are only
@@ -388,6 +411,7 @@ pub async fn approve(ctx: &Context, who: &Principal, id: &str) -> AppResult<Acco
 
 pub async fn unlock(ctx: &Context, who: &Principal, a: AccountRow) -> AppResult<AccountView> {
     who.require(Permission::ManageAccounts)?;
+    not_an_administrator(who, &a)?;
     let t = ctx.now();
     ctx.store.set_lock(a.id, None, t).await?;
     ctx.tokens.clear();
@@ -414,6 +438,7 @@ pub async fn lock(
     minutes: Option<i64>,
 ) -> AppResult<AccountView> {
     who.require(Permission::ManageAccounts)?;
+    not_an_administrator(who, &a)?;
     let t = ctx.now();
     let minutes = match minutes {
         Some(m) => limits::int_in("minutes", m, 1..=60 * 24 * 366)?,
@@ -440,6 +465,7 @@ pub async fn lock(
 /// A leaver: kept with its history, never deleted; sessions end and tokens stop.
 pub async fn deactivate(ctx: &Context, who: &Principal, a: AccountRow) -> AppResult<AccountView> {
     who.require(Permission::ManageAccounts)?;
+    not_an_administrator(who, &a)?;
     if a.active == 0 {
         return Err(AppError::conflict("account.inactive", "账户已停用"));
     }
@@ -460,7 +486,7 @@ pub async fn deactivate(ctx: &Context, who: &Principal, a: AccountRow) -> AppRes
     reread(ctx, a).await
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
     pub role: String,
@@ -525,7 +551,7 @@ pub async fn change_role(
     reread(ctx, a).await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Policy {
     pub lockout_after_failures: i64,
     pub lockout_minutes: i64,

@@ -15,13 +15,23 @@ use std::path::PathBuf;
 use uuid::Uuid;
 use wangge_store::AttachmentRow;
 
+/// A photo's bytes, as the body of an upload or a download.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Photo(pub Vec<u8>);
+
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PER_EVENT: usize = 9;
-/// Larger than any phone's camera; a bigger picture is a decompression bomb, not a photo.
-const MAX_SIDE: u32 = 16_000;
+/// A phone's largest photos are about 50 million pixels; a picture of more is a decompression
+/// bomb (a few hundred kilobytes that unpack to gigabytes), not a photo.
+const MAX_PIXELS: u64 = 50_000_000;
+const MAX_SIDE: u32 = 12_000;
+/// Decoding takes memory (up to 4 bytes a pixel) and a core: a few at a time, the rest wait.
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// The type of some bytes if they are a whole JPEG, PNG or WebP image, decoded to the last pixel
-/// within bounds of size and memory.
+/// within bounds of size and memory (its size is read from its header before anything is
+/// unpacked).
 pub fn decode(bytes: &[u8]) -> Option<&'static str> {
     use image::ImageFormat;
     let format = image::guess_format(bytes).ok()?;
@@ -31,13 +41,25 @@ pub fn decode(bytes: &[u8]) -> Option<&'static str> {
         ImageFormat::WebP => "image/webp",
         _ => return None,
     };
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let reader = || image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let (w, h) = reader().into_dimensions().ok()?;
+    if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return None;
+    }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    reader.decode().ok().map(|_| mime)
+    limits.max_alloc = Some(4 * MAX_PIXELS + 64 * 1024 * 1024);
+    let mut full = reader();
+    full.limits(limits);
+    full.decode().ok().map(|_| mime)
+}
+
+fn too_many() -> AppError {
+    AppError::conflict(
+        "attachment.too_many",
+        format!("每个事件最多 {MAX_PER_EVENT} 张照片"),
+    )
 }
 
 fn path_of(ctx: &Context, sha: &str) -> PathBuf {
@@ -73,18 +95,24 @@ pub async fn upload(
             "照片不能超过 10 MB",
         ));
     }
+    // Counted before anything is decoded or written (the insert counts again, under a lock).
+    if ctx.store.attachments(&e).await?.len() >= MAX_PER_EVENT {
+        return Err(too_many());
+    }
     let bytes = std::sync::Arc::new(bytes);
     let checked = bytes.clone();
-    let mime = tokio::task::spawn_blocking(move || decode(&checked))
+    let permit = DECODING
+        .acquire()
         .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| {
-            AppError::invalid(
-                "attachment.not_an_image",
-                "只接受完整的 JPEG、PNG 或 WebP 照片（按文件内容解码判断）",
-            )
-        })?;
+        .map_err(|_| AppError::internal("internal", "服务器内部错误"))?;
+    let decoded = tokio::task::spawn_blocking(move || decode(&checked)).await;
+    drop(permit);
+    let mime = decoded.ok().flatten().ok_or_else(|| {
+        AppError::invalid(
+            "attachment.not_an_image",
+            "只接受完整的 JPEG、PNG 或 WebP 照片（按文件内容解码判断）",
+        )
+    })?;
     let sha = wangge_security::crypto::hex(&Sha256::digest(bytes.as_slice()));
     let path = path_of(ctx, &sha);
     if !path.exists() {
@@ -120,10 +148,7 @@ pub async fn upload(
         .insert_attachment(&e, &row, MAX_PER_EVENT as i64)
         .await?
     {
-        return Err(AppError::conflict(
-            "attachment.too_many",
-            format!("每个事件最多 {MAX_PER_EVENT} 张照片"),
-        ));
+        return Err(too_many());
     }
     ctx.store
         .append_audit(
@@ -176,6 +201,22 @@ mod tests {
         out.into_inner()
     }
 
+    /// PNG's CRC-32 (of a chunk's type and data).
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
     #[test]
     fn only_whole_images_pass() {
         assert_eq!(decode(&png()), Some("image/png"));
@@ -186,6 +227,19 @@ mod tests {
         let mut cut = png();
         cut.truncate(cut.len() / 2);
         assert_eq!(decode(&cut), None);
+        // A bomb: a small file whose header claims 15,000 × 15,000 pixels (900 MB unpacked) is
+        // refused from its header, before anything is unpacked.
+        let mut bomb = png();
+        bomb[16..20].copy_from_slice(&15_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&15_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert!(
+            image::ImageReader::with_format(std::io::Cursor::new(&bomb), image::ImageFormat::Png)
+                .into_dimensions()
+                .is_ok_and(|d| d == (15_000, 15_000))
+        );
+        assert_eq!(decode(&bomb), None);
         assert_eq!(decode(b"GIF89a"), None);
     }
 }

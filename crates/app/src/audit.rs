@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use wangge_domain::access::Permission;
 use wangge_store::{AuditAnchor, AuditCheck, AuditQuery, AuditRow};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
@@ -20,9 +21,45 @@ pub struct AuditFilter {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One record of the audit trail.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The username, `cli`, `system` or `public`.
+    pub actor: String,
+    pub actor_role: Option<String>,
+    pub ip: Option<String>,
+    pub action: String,
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
+    /// What happened, as JSON text (personal identifiers masked).
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        AuditRecord {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            actor_role: r.actor_role,
+            ip: r.ip,
+            action: r.action,
+            record_type: r.record_type,
+            record_id: r.record_id,
+            detail: r.detail,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRecords {
-    pub records: Vec<AuditRow>,
+    pub records: Vec<AuditRecord>,
 }
 
 pub async fn search(ctx: &Context, who: &Principal, f: &AuditFilter) -> AppResult<AuditRecords> {
@@ -50,7 +87,13 @@ pub async fn search(ctx: &Context, who: &Principal, f: &AuditFilter) -> AppResul
         limit: limits::int_in("limit", f.limit.unwrap_or(100), 1..=1000)?,
     };
     Ok(AuditRecords {
-        records: ctx.store.search_audit(&query).await?,
+        records: ctx
+            .store
+            .search_audit(&query)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     })
 }
 

@@ -195,6 +195,31 @@ pub async fn csrf_of(ctx: &Context, who: &Principal) -> String {
     }
 }
 
+/// Whether a principal established earlier still holds: its account active and not locked, its
+/// session or token not ended. A long-lived answer (the live counters) asks before each update.
+pub async fn still_valid(ctx: &Context, who: &Principal) -> AppResult<bool> {
+    let Principal::Account(p) = who else {
+        return Ok(true);
+    };
+    let now = ctx.now();
+    let account_ok = ctx
+        .store
+        .account(p.account.id)
+        .await?
+        .is_some_and(|a| a.active != 0 && a.locked_until.is_none_or(|u| u <= now));
+    if !account_ok {
+        return Ok(false);
+    }
+    Ok(match &p.via {
+        Via::Session { id_hash } => ctx
+            .store
+            .session(id_hash)
+            .await?
+            .is_some_and(|s| s.expires_at > now),
+        Via::Token { id } => ctx.store.token_is_live(*id).await?,
+    })
+}
+
 /// What was presented, as a principal: the second factor done, the role approved and readable.
 pub fn principal(p: Presented, ip: Option<String>) -> AppResult<Principal> {
     if !p.second_factor_done {
@@ -261,7 +286,7 @@ pub fn role_and_scope(a: &AccountRow) -> AppResult<(Role, Scope)> {
 }
 
 /// What `/api/v1/me` and the login answer show of an account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub id: Uuid,
     pub username: String,
@@ -273,7 +298,7 @@ pub struct Me {
     pub second_factor_enabled: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScopeView {
     pub kind: String,
     pub code: String,
@@ -332,7 +357,7 @@ async fn verify_password(hash: String, pw: String) -> bool {
 }
 
 /// Whether the second factor is still to come after the password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SecondFactor {
     /// Not needed: the session is complete.
@@ -343,7 +368,7 @@ pub enum SecondFactor {
     Enroll,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoginView {
     pub account: Me,
     pub csrf_token: String,
@@ -556,7 +581,7 @@ async fn fresh_code(
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SecondFactorPassed {
     pub account: Me,
     pub recovery_codes_left: usize,
@@ -584,15 +609,12 @@ pub async fn second_factor(
             .position(|c| token::constant_time_eq(c, &digest))
         {
             codes.remove(pos);
-            ctx.store
-                .set_recovery_codes(
-                    a.id,
-                    &serde_json::to_string(&codes)
-                        .map_err(|e| AppError::internal("auth.broken", e.to_string()))?,
-                )
-                .await?;
-            ok = true;
-            used_recovery = true;
+            let after = serde_json::to_string(&codes)
+                .map_err(|e| AppError::internal("auth.broken", e.to_string()))?;
+            let before = a.recovery_codes.clone().unwrap_or_default();
+            // Used once, even by two requests at the same moment: the first one's write wins.
+            ok = ctx.store.use_recovery_code(a.id, &before, &after).await?;
+            used_recovery = ok;
         }
     }
     let audit = |action: &str, detail: Value| AuditEntry {
@@ -638,7 +660,7 @@ pub async fn second_factor(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
     pub secret: String,
     pub otpauth_uri: String,
@@ -676,7 +698,7 @@ pub async fn enroll(ctx: &Context, s: &PendingSession) -> AppResult<Enrolment> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Confirmed {
     pub account: Me,
 }

@@ -4,7 +4,7 @@
 
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
-use crate::events::views::{Local, local};
+use crate::events::views::local;
 use crate::limits;
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use serde_json::json;
 use wangge_domain::access::Permission;
 use wangge_domain::calendar::{Limit, parse_holiday_cn};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Loaded {
     pub year: i32,
     pub days: usize,
@@ -59,7 +59,8 @@ pub async fn load_year(ctx: &Context, who: &Principal, body: &str) -> AppResult<
 }
 
 /// The question of `GET /api/v1/calendar/due`: a start and one limit.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// RFC 3339, e.g. `2025-09-30T10:00:00+08:00`.
     pub from: Option<String>,
@@ -101,11 +102,11 @@ pub fn limit_of(q: &DueQuery) -> Result<Limit, String> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueAnswer {
-    pub from: Local,
+    pub from: chrono::DateTime<chrono::FixedOffset>,
     pub limit: Limit,
-    pub due: Local,
+    pub due: chrono::DateTime<chrono::FixedOffset>,
     pub provisional: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<&'static str>,
@@ -152,7 +153,7 @@ pub fn due(ctx: &Context, who: &Principal, q: &DueQuery) -> AppResult<DueAnswer>
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Years {
     pub published: Vec<i32>,
 }

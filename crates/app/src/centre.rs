@@ -6,7 +6,7 @@
 
 use crate::context::Context;
 use crate::error::AppResult;
-use crate::events::views::{Local, local, wire_or};
+use crate::events::views::{local, wire_or};
 use crate::principal::Principal;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,7 +22,7 @@ use wangge_store::{EventCounts, EventPoint};
 const MAP_POINTS: i64 = 20_000;
 
 /// The counters of an area.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counters {
     pub reported_today: i64,
     pub open: i64,
@@ -91,24 +91,20 @@ pub async fn area_name(ctx: &Context, who: &Principal) -> AppResult<String> {
         .unwrap_or_default())
 }
 
-/// A light as the counters count it: a suspended step's clock is stopped, so it is neither
-/// yellow nor red while it waits.
 fn point_light(p: &EventPoint, at: DateTime<Utc>) -> Light {
-    match (p.suspended_at, p.step_due_at, p.yellow_at) {
-        (None, Some(due), _) if due < at => Light::Red,
-        (None, Some(due), Some(yellow)) if yellow <= at && due >= at => Light::Yellow,
-        _ => Light::Green,
-    }
+    p.step_due_at.map_or(Light::Green, |due| {
+        wangge_domain::calendar::step_light(at, p.suspended_at.is_some(), p.yellow_at, due)
+    })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridLoad {
     pub open: u32,
     pub yellow: u32,
     pub red: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MapPoint {
     pub id: uuid::Uuid,
     pub code: String,
@@ -122,7 +118,7 @@ pub struct MapPoint {
     pub lat: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CentreMap {
     pub area: String,
     /// Per grid with open events: how many, and how many yellow and red.
@@ -184,7 +180,7 @@ pub async fn map(ctx: &Context, who: &Principal) -> AppResult<CentreMap> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CategoryCount {
     pub code: String,
     pub name: String,
@@ -193,22 +189,22 @@ pub struct CategoryCount {
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NamedCount {
     pub code: String,
     pub name: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DayCount {
     pub day: String,
     pub count: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Charts {
-    pub since: Local,
+    pub since: chrono::DateTime<chrono::FixedOffset>,
     pub by_category: Vec<CategoryCount>,
     pub by_domain: Vec<NamedCount>,
     pub by_township: Vec<NamedCount>,

@@ -37,7 +37,7 @@ pub fn decrypt(ctx: &Context, enc: &Option<String>) -> AppResult<Option<String>>
 }
 
 /// A person as shown: identifiers masked (`640202********1234`, `138****5678`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     pub id: Uuid,
     pub name: String,
@@ -65,13 +65,14 @@ pub async fn person(ctx: &Context, who: &Principal, id: &str) -> AppResult<Perso
     masked(ctx, &p)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     pub phone: Option<String>,
     pub id_number: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct People {
     pub people: Vec<PersonView>,
 }
@@ -130,7 +131,7 @@ pub async fn search(ctx: &Context, who: &Principal, q: &SearchQuery) -> AppResul
 }
 
 /// An identifier in clear.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unmasked {
     pub id: Uuid,
     pub field: String,

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::intake::{self, ReportInput};
 use crate::events::moves::{Along, commit};
-use crate::events::views::{Local, local};
+use crate::events::views::local;
 use crate::limits;
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
@@ -88,12 +88,12 @@ fn address(ip: &Option<String>) -> String {
     ip.clone().unwrap_or_else(|| "unknown".into())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicReceipt {
     pub tracking_code: String,
     /// The category's name.
     pub category: String,
-    pub reported_at: Local,
+    pub reported_at: chrono::DateTime<chrono::FixedOffset>,
     pub message: &'static str,
 }
 
@@ -192,13 +192,13 @@ async fn load_public(
         .ok_or_else(missing)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Stage {
-    pub at: Local,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
     pub what: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub tracking_code: String,
     /// The case's state in words.
@@ -235,16 +235,16 @@ pub async fn track(ctx: &Context, ip: Option<String>, code: &str) -> AppResult<P
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RatingInput {
+pub struct PublicRatingInput {
     /// `satisfied`, `basically_satisfied` or `dissatisfied`.
     pub rating: String,
     #[serde(default)]
     pub comment: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rated {
     pub rating: Rating,
     pub message: &'static str,
@@ -255,7 +255,7 @@ pub async fn rate(
     ctx: &Context,
     ip: Option<String>,
     code: &str,
-    b: RatingInput,
+    b: PublicRatingInput,
 ) -> AppResult<Rated> {
     let e = load_public(ctx, &ip, code).await?;
     let rating: Rating = parse_wire(&b.rating).ok_or_else(|| {
@@ -281,9 +281,12 @@ pub async fn rate(
             "public.busy",
             "案件刚刚有更新，请刷新后重试",
         )),
-        Err(err) => Err(AppError::conflict(
-            "public.cannot_rate",
-            format!("办结后方可评价，且只能评价一次（{}）", err.message),
-        )),
+        Err(err) if matches!(err.kind, ErrorKind::Conflict | ErrorKind::Forbidden) => {
+            Err(AppError::conflict(
+                "public.cannot_rate",
+                format!("办结后方可评价，且只能评价一次（{}）", err.message),
+            ))
+        }
+        Err(err) => Err(err),
     }
 }

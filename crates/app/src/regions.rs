@@ -6,10 +6,11 @@ use crate::error::{AppError, AppResult};
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use wangge_domain::atlas::{Location, Nearest};
 use wangge_domain::crs::Crs;
 use wangge_domain::{GridCode, RegionCode};
-use wangge_store::{GridFeature, RegionSummary};
+use wangge_store::{ChildSummary, GridFeature, RegionCounts, RegionSummary};
 
 fn region_code(code: &str) -> AppResult<RegionCode> {
     RegionCode::parse(code.trim()).map_err(|e| {
@@ -18,17 +19,135 @@ fn region_code(code: &str) -> AppResult<RegionCode> {
     })
 }
 
+/// A region next to another: its parent or a child, with its grids.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegionRef {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub kind: String,
+    pub grids: i64,
+}
+
+impl From<ChildSummary> for RegionRef {
+    fn from(c: ChildSummary) -> Self {
+        RegionRef {
+            code: c.code,
+            name: c.name,
+            level: c.level,
+            kind: c.kind,
+            grids: c.grids,
+        }
+    }
+}
+
+/// How many of each thing lie at or below a region.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    pub counties: i64,
+    pub townships: i64,
+    /// Of which 街道.
+    pub streets: i64,
+    /// Of which 镇 and 乡.
+    pub towns: i64,
+    pub communities: i64,
+    pub villages: i64,
+    pub grids: i64,
+    pub basic_grids: i64,
+    pub dedicated_grids: i64,
+    pub grid_workers_full_time: i64,
+    pub grid_workers_part_time: i64,
+    pub units: i64,
+}
+
+impl From<RegionCounts> for Counts {
+    fn from(c: RegionCounts) -> Self {
+        Counts {
+            counties: c.counties,
+            townships: c.townships,
+            streets: c.streets,
+            towns: c.towns,
+            communities: c.communities,
+            villages: c.villages,
+            grids: c.grids,
+            basic_grids: c.basic_grids,
+            dedicated_grids: c.dedicated_grids,
+            grid_workers_full_time: c.grid_workers_full_time,
+            grid_workers_part_time: c.grid_workers_part_time,
+            units: c.units,
+        }
+    }
+}
+
+/// A department based at a region.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DepartmentView {
+    pub id: uuid::Uuid,
+    pub region_code: String,
+    pub kind: String,
+    pub name: String,
+    pub parent_id: Option<uuid::Uuid>,
+}
+
+/// A region with its parent, its children and the counts of everything below it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegionView {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub kind: String,
+    pub parent: Option<RegionRef>,
+    pub area_m2: Option<f64>,
+    pub children: Vec<RegionRef>,
+    pub counts: Counts,
+    /// Units at or below the region, by kind.
+    pub units_by_kind: BTreeMap<String, i64>,
+    /// Party organisations at or below the region, by level.
+    pub party_organisations: BTreeMap<String, i64>,
+    /// Departments based at this region.
+    pub departments: Vec<DepartmentView>,
+}
+
+impl From<RegionSummary> for RegionView {
+    fn from(r: RegionSummary) -> Self {
+        RegionView {
+            code: r.code,
+            name: r.name,
+            level: r.level,
+            kind: r.kind,
+            parent: r.parent.map(Into::into),
+            area_m2: r.area_m2,
+            children: r.children.into_iter().map(Into::into).collect(),
+            counts: r.counts.into(),
+            units_by_kind: r.units_by_kind,
+            party_organisations: r.party_organisations,
+            departments: r
+                .departments
+                .into_iter()
+                .map(|d| DepartmentView {
+                    id: d.id,
+                    region_code: d.region_code,
+                    kind: d.kind,
+                    name: d.name,
+                    parent_id: d.parent_id,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A region in sight with its parent, children and the counts of everything below it.
-pub async fn region(ctx: &Context, who: &Principal, code: &str) -> AppResult<RegionSummary> {
+pub async fn region(ctx: &Context, who: &Principal, code: &str) -> AppResult<RegionView> {
     let vis = who.visibility()?;
     let code = region_code(code)?;
     ctx.store
         .region_summary(&vis, &code)
         .await?
+        .map(Into::into)
         .ok_or_else(|| AppError::not_found("region.not_found", format!("区划 {code} 不存在")))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamMember {
     pub person_id: uuid::Uuid,
     pub name: String,
@@ -36,7 +155,7 @@ pub struct TeamMember {
     pub employment: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UnitInGrid {
     pub name: String,
     pub kind: String,
@@ -45,7 +164,7 @@ pub struct UnitInGrid {
     pub lat: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridProperties {
     pub code: String,
     pub name: String,
@@ -61,7 +180,7 @@ pub struct GridProperties {
 }
 
 /// A grid as a GeoJSON feature.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridFeatureView {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -130,7 +249,7 @@ pub async fn grid(ctx: &Context, who: &Principal, code: &str) -> AppResult<GridF
     Ok(feature(g, Some((team, units))))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GridCollection {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -166,7 +285,8 @@ pub async fn grids_within(
 }
 
 /// `GET /api/v1/locate`'s question.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocateQuery {
     pub lon: Option<String>,
     pub lat: Option<String>,

@@ -14,7 +14,7 @@ use std::str::FromStr;
 macro_rules! roles {
     ($($variant:ident = $id:literal, $zh:literal;)+) => {
         /// A role of PRODUCT.md §2, with its stable wire id.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum Role { $($variant),+ }
 
@@ -61,7 +61,7 @@ impl FromStr for Role {
 
 /// What an account may do. Business reads are separate from administration so that the three
 /// administrator roles hold none of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Read the region tree, grids, units and teams within scope.

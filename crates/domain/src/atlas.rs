@@ -36,7 +36,7 @@ impl PointDistance for Piece {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct GridRef {
     pub code: String,
     pub name: String,
@@ -44,7 +44,7 @@ pub struct GridRef {
     pub grid_type: GridType,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct PathStep {
     pub level: Level,
     pub code: String,
@@ -52,14 +52,14 @@ pub struct PathStep {
 }
 
 /// Where a point lies: its grid and the chain of regions from the city down to the community.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Location {
     pub grid: GridRef,
     pub path: Vec<PathStep>,
 }
 
 /// The grid closest to a point that lies in none.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Nearest {
     pub grid: GridRef,
     pub distance_m: f64,

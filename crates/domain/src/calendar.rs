@@ -200,7 +200,7 @@ pub struct Due {
 }
 
 /// A time limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "unit", content = "value", rename_all = "snake_case")]
 pub enum Limit {
     /// Natural minutes, for urgent steps that do not wait for office hours.
@@ -428,7 +428,7 @@ pub fn parse_shipped(text: &str) -> (Vec<(NaiveDate, bool)>, Vec<i32>) {
 }
 
 /// 绿/黄/红: how much of a step's time is left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Light {
     Green,
@@ -443,6 +443,26 @@ pub const YELLOW_SHARE: f64 = 0.2;
 pub fn yellow_at(started: DateTime<Utc>, due: DateTime<Utc>, yellow_share: f64) -> DateTime<Utc> {
     let total = (due - started).num_seconds().max(0) as f64;
     due - Duration::seconds((total * yellow_share) as i64)
+}
+
+/// The light of a running step as every view, list and counter reads it: red once past its due
+/// time, yellow from its yellow time (fixed when the step started), green before; a suspended
+/// step's clock is stopped, so it is neither yellow nor red while it waits.
+pub fn step_light(
+    now: DateTime<Utc>,
+    suspended: bool,
+    yellow_at: Option<DateTime<Utc>>,
+    due: DateTime<Utc>,
+) -> Light {
+    if suspended {
+        Light::Green
+    } else if due < now {
+        Light::Red
+    } else if yellow_at.is_some_and(|y| y <= now) {
+        Light::Yellow
+    } else {
+        Light::Green
+    }
 }
 
 /// Red when overdue; yellow when less than `yellow_share` of the time between start and due is left.

@@ -13,7 +13,7 @@ use crate::org::{DepartmentKind, Domain};
 use crate::workflow::Urgency;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StepLimits {
     pub accept: Limit,
     pub check_in: Limit,
@@ -21,7 +21,7 @@ pub struct StepLimits {
     pub verify: Limit,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Category {
     pub code: String,
     pub name: String,
@@ -35,7 +35,7 @@ pub struct Category {
 }
 
 /// A step of the loop that has a time limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Accept,

@@ -96,7 +96,7 @@ pub const CONFIRMATION_DAYS: i64 = 30;
 
 /// The contents article 29 requires of a written agreement (调解协议书). Every field may be
 /// left out when read, so that what is missing is reported as the law names it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Agreement {
     /// 纠纷主要事实
@@ -168,7 +168,7 @@ impl Agreement {
 
 /// Who has signed a written agreement, and when: each party (by its number in the case), the
 /// mediator, and the committee's seal.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Signatures {
     pub parties: BTreeMap<u32, DateTime<Utc>>,
     pub mediator: Option<DateTime<Utc>>,
@@ -210,13 +210,13 @@ pub fn confirmation_deadline(effective: DateTime<Utc>) -> DateTime<Utc> {
 
 /// How a rate is printed: truncated (as the published figures are) or rounded, to so many
 /// decimals of a percent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateDisplay {
     pub mode: RateMode,
     pub decimals: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateMode {
     Truncate,
@@ -266,7 +266,7 @@ pub struct CaseFacts {
 }
 
 /// The figures of a set of cases over a period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Opened within the period.
     pub received: u64,
@@ -333,7 +333,7 @@ impl Stats {
 }
 
 /// Where a transfer slip's receipt or reply stands against its deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SlipLight {
     Green,
@@ -394,7 +394,7 @@ pub struct RiskFacts {
 }
 
 /// Why an open case is listed for the risk assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskReason {
     /// A group dispute: five parties or more (群体性).

@@ -10,7 +10,19 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A level of the region tree. Wire ids are lower-case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// 市 (prefecture-level city)
@@ -107,7 +119,7 @@ impl FromStr for Level {
 
 /// 基础网格 or 专属网格. A dedicated grid is carved out of its community's area for one
 /// campus, enterprise, park, market, … so grids still never overlap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GridType {
     Basic,

@@ -15,7 +15,7 @@ use crate::workflow::{Flow, HolderLevel, Recipient, State, Urgency, region_of};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// A step turns yellow when less than this share of its time is left.
@@ -39,7 +39,7 @@ pub struct Settings {
     pub mediation: MediationSettings,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MediationSettings {
     /// Truncated to one decimal by default, as the published figures are (96.8%).
@@ -81,7 +81,7 @@ impl Default for Settings {
 }
 
 /// An edit of one shipped category; fields left out keep their value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryChange {
     pub code: String,
@@ -101,7 +101,7 @@ pub struct CategoryChange {
 
 /// Category × region → department. The region is a county (`640202000000`) or a township
 /// (`640202001000`); for an event the township's rule wins over the county's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     pub category: String,
@@ -110,7 +110,9 @@ pub struct Route {
 }
 
 /// When a step's light changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     Yellow,
@@ -118,7 +120,9 @@ pub enum Trigger {
 }
 
 /// Who, relative to the event, hears about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
     /// Whoever holds the running step: the lead department, or the office of the level holding it.
@@ -130,7 +134,9 @@ pub enum Audience {
 }
 
 /// Where a notice goes besides being recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// The server log and the notices table (always available).
@@ -139,7 +145,7 @@ pub enum Channel {
     Webhook,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRule {
     pub on: Trigger,

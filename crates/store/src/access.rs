@@ -23,6 +23,15 @@ pub struct NewAccount {
     pub proposed_by: Option<String>,
 }
 
+/// A role and scope being granted.
+#[derive(Debug, Clone, Copy)]
+pub struct GrantedScope<'a> {
+    pub role: &'a str,
+    pub kind: &'a str,
+    pub code: &'a str,
+    pub serves: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct AccountRow {
     pub id: Uuid,
@@ -248,6 +257,25 @@ impl crate::Store {
         .await
         .map(|r| r.rows_affected() == 1)
         })?)
+    }
+
+    /// Replaces the unused recovery codes only if they are still `before`: a code is used once
+    /// even by two requests at the same moment.
+    pub async fn use_recovery_code(
+        &self,
+        id: Uuid,
+        before: &str,
+        after: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query(
+            "UPDATE accounts SET recovery_codes = $3 WHERE id = $1 AND recovery_codes = $2"
+        )
+        .bind(id)
+        .bind(before)
+        .bind(after)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() == 1))?)
     }
 
     /// Takes a TOTP step as used: `true` once per account and step, and only for a step later than
@@ -517,6 +545,17 @@ impl crate::Store {
         .fetch_optional(p)
         .await
         })?)
+    }
+
+    /// Whether a token has not been revoked.
+    pub async fn token_is_live(&self, id: Uuid) -> Result<bool, StoreError> {
+        let row: Option<(Uuid,)> = on_db!(self, |p| sqlx::query_as(
+            "SELECT id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.is_some())
     }
 
     pub async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {

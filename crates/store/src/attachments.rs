@@ -27,9 +27,19 @@ impl crate::Store {
         a: &AttachmentRow,
         max: i64,
     ) -> Result<bool, StoreError> {
+        // PostgreSQL locks the row for the transaction; SQLite's first write takes the database's
+        // write lock, which serves the same end.
+        let lock = match self.backend() {
+            crate::Backend::Postgres => {
+                "SELECT version FROM events WHERE region_code = $1 AND id = $2 FOR UPDATE"
+            }
+            crate::Backend::Sqlite => {
+                "UPDATE events SET version = version WHERE region_code = $1 AND id = $2"
+            }
+        };
         Ok(on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query("UPDATE events SET version = version WHERE region_code = $1 AND id = $2")
+            sqlx::query(lock)
                 .bind(&e.region_code)
                 .bind(e.id)
                 .execute(&mut *tx)

@@ -25,12 +25,15 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The mark of a keyed record's hash.
 pub const KEYED_PREFIX: &str = "hmac-sm3:";
 const KEYED_FROM: &str = "audit_keyed_from";
+const DATABASE_ID: &str = "database_id";
 
 /// How this store seals new audit records, and where this server keeps its anchor.
 pub struct AuditSeal {
     key: [u8; 32],
     anchor: Option<PathBuf>,
     keyed_from: i64,
+    /// Which database the chain is in (anchors of another one are not this chain's).
+    database: String,
     /// The highest number anchored so far: commits finish in any order, anchors only move on.
     anchored: Mutex<i64>,
 }
@@ -51,6 +54,8 @@ pub struct AuditAnchor {
     pub seq: i64,
     pub hash: String,
     pub keyed_from: i64,
+    /// The database the chain is in (`meta.database_id`).
+    pub database: String,
 }
 
 impl AuditAnchor {
@@ -185,6 +190,8 @@ pub struct AuditCheck {
     pub problem: Option<(i64, String)>,
     /// The anchors compared with the chain (each server's file).
     pub anchors: usize,
+    /// Anchors found for another database (a copy, a rebuilt demo), left out of the check.
+    pub foreign_anchors: usize,
     /// Records sealed with the key (the rest are older, plain SM3).
     pub keyed: i64,
 }
@@ -251,10 +258,14 @@ impl crate::Store {
             .await?
             .parse()
             .map_err(|_| StoreError::corrupt("meta audit_keyed_from is not a number"))?;
+        let database = self
+            .init_meta(DATABASE_ID, &uuid::Uuid::now_v7().to_string())
+            .await?;
         let _ = self.seal.set(AuditSeal {
             key,
             anchor,
             keyed_from,
+            database,
             anchored: Mutex::new(0),
         });
         Ok(keyed_from)
@@ -277,12 +288,25 @@ impl crate::Store {
             seq,
             hash: hash.to_string(),
             keyed_from: seal.keyed_from,
+            database: seal.database.clone(),
         };
-        let tmp = path.with_extension("json.tmp");
+        // A temporary file of this process's own, renamed over the anchor: two processes never
+        // write into each other's. Not synced, as SQLite's own commits are not (synchronous =
+        // NORMAL, for intake's speed): after a power cut (not a crash of the process) the anchor
+        // may be behind or ahead of what the database kept, and verify reports it; a torn anchor
+        // is reported as unreadable.
+        let tmp = path.with_extension(format!(
+            "{}.{}.tmp",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
         let written = serde_json::to_vec(&anchor)
             .map_err(std::io::Error::other)
             .and_then(|bytes| std::fs::write(&tmp, bytes))
             .and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
         match written {
             Ok(()) => *anchored = seq,
             Err(e) => {
@@ -309,39 +333,61 @@ impl crate::Store {
             None => i64::MAX,
         };
         let mut keyed = 0i64;
+        let database = self.meta(DATABASE_ID).await?;
         let check = |records: i64, problem: Option<(i64, String)>, keyed: i64| AuditCheck {
             records,
             problem,
             anchors: 0,
+            foreign_anchors: 0,
             keyed,
         };
+        // Anchors of this database, by the number they name; the others are counted apart, and
+        // files that do not read are reported after the chain itself is checked.
         let mut wanted: std::collections::HashMap<i64, (String, String)> = Default::default();
+        let mut unreadable: Option<(String, String)> = None;
+        let mut ours = 0;
+        let mut foreign = 0;
+        let mut boundary: Option<(String, i64)> = None;
         for (name, a) in anchors {
             match a {
                 Err(why) => {
-                    return Ok(check(
-                        0,
-                        Some((0, format!("锚点文件 {name} 无法读取：{why}"))),
-                        0,
-                    ));
+                    unreadable.get_or_insert_with(|| (name.clone(), why.clone()));
                 }
-                Ok(a) if a.keyed_from != keyed_from => {
-                    return Ok(check(
-                        0,
-                        Some((
-                            a.keyed_from.min(keyed_from),
-                            format!(
-                                "锚点文件 {name} 记载密钥签名自第 {} 条开始，数据库记载第 {} 条：链的起点被改动",
-                                a.keyed_from, keyed_from
-                            ),
-                        )),
-                        0,
-                    ));
-                }
+                Ok(a) if Some(&a.database) != database.as_ref() => foreign += 1,
                 Ok(a) => {
+                    ours += 1;
+                    if a.keyed_from != keyed_from {
+                        boundary.get_or_insert_with(|| (name.clone(), a.keyed_from));
+                    }
                     wanted.insert(a.seq, (name.clone(), a.hash.clone()));
                 }
             }
+        }
+        // Anchors that are all another database's: either this data directory serves another
+        // database, or this database's identity was changed to disown them.
+        if ours == 0 && foreign > 0 {
+            return Ok(check(
+                0,
+                Some((
+                    0,
+                    format!(
+                        "数据目录中的 {foreign} 个锚点文件都不属于这个数据库：数据库标识可能被改动，或数据目录与数据库不对应"
+                    ),
+                )),
+                0,
+            ));
+        }
+        if let Some((name, theirs)) = boundary {
+            return Ok(check(
+                0,
+                Some((
+                    theirs.min(keyed_from),
+                    format!(
+                        "锚点文件 {name} 记载密钥签名自第 {theirs} 条开始，数据库记载第 {keyed_from} 条：链的起点被改动"
+                    ),
+                )),
+                0,
+            ));
         }
         loop {
             let rows: Vec<AuditRow> = on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
@@ -466,10 +512,18 @@ impl crate::Store {
                 keyed,
             ));
         }
+        if let Some((name, why)) = unreadable {
+            return Ok(check(
+                records,
+                Some((records, format!("锚点文件 {name} 无法读取：{why}"))),
+                keyed,
+            ));
+        }
         Ok(AuditCheck {
             records,
             problem: None,
-            anchors: anchors.len(),
+            anchors: ours,
+            foreign_anchors: foreign,
             keyed,
         })
     }

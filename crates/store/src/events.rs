@@ -232,13 +232,14 @@ pub struct EventQuery {
     pub offset: i64,
 }
 
-/// A text matched literally inside a LIKE pattern (with `ESCAPE '\\'`): `%` and `_` typed by a
-/// person are characters, not wildcards.
+/// A text matched literally inside a LIKE pattern (with `ESCAPE '!'`, which reads the same
+/// whatever PostgreSQL's `standard_conforming_strings`): `%` and `_` typed by a person are
+/// characters, not wildcards.
 pub(crate) fn like_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
+        if matches!(c, '!' | '%' | '_') {
+            out.push('!');
         }
         out.push(c);
     }
@@ -609,7 +610,7 @@ impl crate::Store {
             if let Some(v) = &q.category {
                 b.push(" AND category_code LIKE ")
                     .push_bind(format!("{}%", like_literal(v)))
-                    .push(" ESCAPE '\\'");
+                    .push(" ESCAPE '!'");
             }
             if let Some(v) = &q.urgency {
                 b.push(" AND urgency = ").push_bind(v.clone());
@@ -617,12 +618,12 @@ impl crate::Store {
             if let Some(v) = &q.department {
                 b.push(" AND departments LIKE ")
                     .push_bind(format!("% {} %", like_literal(v)))
-                    .push(" ESCAPE '\\'");
+                    .push(" ESCAPE '!'");
             }
             if let Some(v) = &q.text {
                 b.push(" AND description LIKE ")
                     .push_bind(format!("%{}%", like_literal(v)))
-                    .push(" ESCAPE '\\'");
+                    .push(" ESCAPE '!'");
             }
             if let Some(v) = q.from {
                 b.push(" AND created_at >= ").push_bind(v);
@@ -632,24 +633,23 @@ impl crate::Store {
             }
             if let Some((light, at)) = q.light {
                 use wangge_domain::calendar::Light;
-                // The time the light is read at: now, or when the step was suspended.
-                let t = |b: &mut QueryBuilder<_>| {
-                    b.push("COALESCE(suspended_at, ").push_bind(at).push(")");
-                };
+                // The counters' rule (calendar::step_light): a suspended step is neither yellow
+                // nor red; red past its due time, yellow from its yellow time.
                 match light {
                     Light::Red => {
-                        b.push(" AND step_due_at < ");
-                        t(&mut b);
+                        b.push(" AND suspended_at IS NULL AND step_due_at < ")
+                            .push_bind(at);
                     }
                     Light::Yellow => {
-                        b.push(" AND yellow_at < ");
-                        t(&mut b);
-                        b.push(" AND step_due_at >= ");
-                        t(&mut b);
+                        b.push(" AND suspended_at IS NULL AND yellow_at <= ")
+                            .push_bind(at)
+                            .push(" AND step_due_at >= ")
+                            .push_bind(at);
                     }
                     Light::Green => {
-                        b.push(" AND yellow_at >= ");
-                        t(&mut b);
+                        b.push(" AND step_due_at IS NOT NULL AND (suspended_at IS NOT NULL OR yellow_at > ")
+                            .push_bind(at)
+                            .push(" OR yellow_at IS NULL)");
                     }
                 }
             }

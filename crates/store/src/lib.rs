@@ -21,7 +21,8 @@ pub mod testing;
 mod writer;
 
 pub use access::{
-    AccountRow, NewAccount, SessionRow, SessionWithAccount, TokenRow, TokenWithAccount,
+    AccountRow, GrantedScope, NewAccount, SessionRow, SessionWithAccount, TokenRow,
+    TokenWithAccount,
 };
 pub use attachments::AttachmentRow;
 pub use audit::{

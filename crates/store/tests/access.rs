@@ -316,6 +316,15 @@ async fn sealed_chain_finds_a_cut_tail_and_a_rewrite(backend: TestBackend) {
         .problem
         .unwrap();
     assert!(why.contains("起点被改动"), "{why}");
+    // Giving the database another identity disowns its anchors: that is found too.
+    s.set_meta("database_id", "someone-else").await.unwrap();
+    let (_, why) = s
+        .verify_audit(Some(&KEY), &anchors)
+        .await
+        .unwrap()
+        .problem
+        .unwrap();
+    assert!(why.contains("不属于这个数据库"), "{why}");
     db.finish().await;
 }
 

@@ -204,6 +204,18 @@ pub async fn audit_verify(ctx: &Context, anchors: &std::path::Path) -> Result<Ex
                 "审计链完整：共 {} 条记录，全部校验通过（其中 {} 条带密钥签名；核对锚点文件 {} 个）。",
                 check.records, check.keyed, check.anchors
             );
+            if check.anchors == 0 {
+                println!(
+                    "注意：数据目录 {} 中没有本数据库的锚点文件，无法排除末尾记录被删除或整条链被重写；请在服务器的数据目录中运行。",
+                    anchors.display()
+                );
+            }
+            if check.foreign_anchors > 0 {
+                println!(
+                    "另有 {} 个锚点文件属于其他数据库，未参与核对。",
+                    check.foreign_anchors
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some((seq, why)) => {

@@ -44,7 +44,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 }
 
 /// The error object of the one shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// A stable id a client can branch on, e.g. `event.illegal_move`.
     pub code: &'static str,
@@ -56,7 +56,7 @@ pub struct ErrorBody {
 }
 
 /// `{"error": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     pub error: ErrorBody,
 }

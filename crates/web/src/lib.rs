@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 mod pages;
 mod xlsx;
 
@@ -22,6 +23,11 @@ use wangge_app::Context;
 
 pub fn app(ctx: Context) -> Router {
     let small = Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(openapi::openapi_json),
+        )
+        .route("/api/docs", axum::routing::get(openapi::docs_page))
         .merge(api::router())
         .merge(pages::router())
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));

@@ -311,6 +311,25 @@ async fn a_lock_ends_sessions_and_tokens(backend: TestBackend) {
     w.get("/api/v1/me", &token)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "auth.bad_token");
+    // One administrator cannot lock another out over the network.
+    w.token("sec", "security_admin", "640200000000").await;
+    let sec =
+        w.db.store
+            .account_by_username("sec")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    for action in ["lock", "unlock", "deactivate"] {
+        post(
+            &w,
+            &format!("/api/v1/accounts/{sec}/{action}"),
+            &sys,
+            json!({}),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "auth.forbidden");
+    }
     w.finish().await;
 }
 

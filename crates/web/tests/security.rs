@@ -113,6 +113,8 @@ enum Guard {
 
 const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/healthz", Guard::Public),
+    ("GET", "/api/v1/openapi.json", Guard::Public),
+    ("GET", "/api/docs", Guard::Public),
     ("GET", "/", Guard::Page),
     ("GET", "/tasks", Guard::Page),
     ("GET", "/mediation", Guard::Page),
@@ -292,6 +294,55 @@ fn every_route_in_the_source_is_in_the_matrix() {
             ROUTES.iter().any(|(_, p, _)| p == path),
             "route {path} is not in the security matrix"
         );
+    }
+}
+
+/// The OpenAPI document covers exactly the JSON API: every route under `/api/v1/` (and the
+/// health check) with its methods, and nothing that is not served.
+#[test]
+fn the_document_covers_every_api_route() {
+    let doc = serde_json::to_value(wangge_web::openapi::document()).unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut served: Vec<(String, String)> = ROUTES
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/api/v1/") || *p == "/healthz")
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
+    // Every operation documents its errors in the one shape, and names how to sign in unless public.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if path != "/healthz" {
+                for status in ["400", "401", "403", "404", "409", "429"] {
+                    assert_eq!(
+                        op["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorEnvelope",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            let public = path.starts_with("/api/v1/public/")
+                || ["/healthz", "/api/v1/auth/login", "/api/v1/openapi.json"]
+                    .contains(&path.as_str());
+            let schemes = op["security"].to_string();
+            assert_eq!(
+                !schemes.contains("bearer"),
+                public,
+                "{method} {path}: {schemes}"
+            );
+        }
     }
 }
 

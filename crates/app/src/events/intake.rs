@@ -24,7 +24,7 @@ use wangge_security::pii;
 use wangge_store::{EventRow, NewMove, NewReport, Reported};
 
 /// A report as sent. Unknown fields are refused by name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// A minor class of the catalogue (`GET /api/v1/categories`), e.g. `0401`.

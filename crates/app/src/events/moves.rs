@@ -261,6 +261,15 @@ pub async fn commit_at(
     Ok(next)
 }
 
+/// A move as the API takes it: the version the sender saw and the move with its fields.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct MoveBody {
+    /// The event's version when the sender read it; a stale one answers 409.
+    pub version: i64,
+    #[serde(flatten)]
+    pub mv: Move,
+}
+
 /// Reads a move as a person sent it: `version` and `move` with the move's own fields, nothing
 /// else (an unknown field is refused by name). Returns the version, the move, and the move as it
 /// goes into the history (without the version).

@@ -21,7 +21,8 @@ use wangge_domain::{parse_wire, wire};
 use wangge_store::{AttachmentRow, EventQuery, EventRow, MoveRow};
 
 /// The filters of the event list, as the query string gives them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilter {
     pub state: Option<String>,
     /// A category code or the code of its major class (`04`).
@@ -272,7 +273,7 @@ pub async fn detail_of(ctx: &Context, e: &EventRow) -> AppResult<EventDetail> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Catalogue {
     pub categories: Vec<Category>,
 }

@@ -14,7 +14,7 @@ use wangge_domain::access::Role;
 use wangge_domain::workflow::State;
 use wangge_store::WhistleRating;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingInput {
     pub department: String,
@@ -25,13 +25,13 @@ pub struct RatingInput {
     pub comment: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RatingsInput {
     pub ratings: Vec<RatingInput>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Ratings {
     pub whistle_ratings: Vec<WhistleRatingView>,
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 use wangge_domain::atlas::{GridRef, PathStep};
-use wangge_domain::calendar::{Light, beijing, light};
+use wangge_domain::calendar::{Light, beijing, step_light};
 use wangge_domain::catalog::Step;
 use wangge_domain::org::Domain;
 use wangge_domain::parse_wire;
@@ -32,25 +32,25 @@ pub fn wire_or<T: serde::de::DeserializeOwned>(s: &str, what: &str, fallback: T)
     })
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Point {
     pub lon: f64,
     pub lat: f64,
 }
 
 /// The running step's clock.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deadline {
     pub step: Step,
-    pub started_at: Option<Local>,
-    pub due_at: Option<Local>,
+    pub started_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub due_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Falls in a year whose holiday notice is not yet published (counted Monday to Friday).
     pub provisional: bool,
     pub light: Option<Light>,
 }
 
 /// An event as lists and details show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub id: Uuid,
     pub code: String,
@@ -74,7 +74,7 @@ pub struct EventView {
     pub reporter_phone: Option<String>,
     pub deadlines: Vec<Deadline>,
     pub light: Option<Light>,
-    pub created_at: Local,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
     pub holder: HolderLevel,
     pub checked_in: BTreeSet<String>,
     pub whistled: bool,
@@ -84,17 +84,11 @@ pub struct EventView {
     pub rating: Option<Rating>,
 }
 
-/// The light of an event's running step now (a suspended step's clock stands still).
-pub fn light_of(ctx: &Context, e: &EventRow, at: DateTime<Utc>) -> Option<Light> {
-    match (e.step_started_at, e.step_due_at) {
-        (Some(s), Some(d)) => Some(light(
-            e.suspended_at.unwrap_or(at),
-            s,
-            d,
-            ctx.yellow_share(),
-        )),
-        _ => None,
-    }
+/// The light of an event's running step now, by the one rule of [`step_light`] (the counters'
+/// and the list filter's too).
+pub fn light_of(e: &EventRow, at: DateTime<Utc>) -> Option<Light> {
+    e.step_due_at
+        .map(|due| step_light(at, e.suspended_at.is_some(), e.yellow_at, due))
 }
 
 /// The workflow state of a row for showing it: an unreadable one is logged and shown as just
@@ -106,7 +100,7 @@ pub fn flow_or_reported(e: &EventRow) -> Flow {
 impl EventView {
     pub fn of(ctx: &Context, e: &EventRow) -> EventView {
         let at = ctx.now();
-        let light = light_of(ctx, e, at);
+        let light = light_of(e, at);
         let location = ctx.atlas.get().locate(e.lon, e.lat);
         let phone = e
             .reporter_phone_enc
@@ -170,7 +164,7 @@ impl EventView {
 }
 
 /// One move of the history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub seq: i64,
     #[serde(rename = "move")]
@@ -181,29 +175,29 @@ pub struct HistoryEntry {
     pub actor: String,
     pub role: String,
     pub department: Option<String>,
-    pub at: Local,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
     /// What the move carried (its reason, its departments), as sent.
     pub body: Value,
 }
 
 /// 报到: a summoned department's check-in against the whistle's deadline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckIn {
     pub department: String,
-    pub deadline: Local,
-    pub checked_in_at: Option<Local>,
+    pub deadline: chrono::DateTime<chrono::FixedOffset>,
+    pub checked_in_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub late: bool,
     pub missing: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DepartmentRef {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttachmentView {
     pub id: Uuid,
     /// `report`, `before` or `after`.
@@ -214,7 +208,7 @@ pub struct AttachmentView {
 }
 
 /// The street's rating of a summoned department (1–5 on each count).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WhistleRatingView {
     pub department: String,
     pub speed: i64,
@@ -236,7 +230,7 @@ impl From<wangge_store::WhistleRating> for WhistleRatingView {
 }
 
 /// An event with everything its page shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventDetail {
     #[serde(flatten)]
     pub event: EventView,
@@ -248,7 +242,7 @@ pub struct EventDetail {
 }
 
 /// An open event of the same class nearby, offered as a likely duplicate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Duplicate {
     pub id: Uuid,
     pub code: String,
@@ -258,7 +252,7 @@ pub struct Duplicate {
 }
 
 /// A report just stored: the event, its tracking code, and its likely duplicates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reported {
     #[serde(flatten)]
     pub event: EventView,
@@ -266,7 +260,7 @@ pub struct Reported {
     pub likely_duplicates: Vec<Duplicate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
     pub events: Vec<EventView>,
     pub page: i64,

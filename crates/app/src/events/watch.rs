@@ -77,7 +77,11 @@ async fn one(
 ) -> Result<Option<Outcome>, crate::AppError> {
     let red = e.step_due_at.is_some_and(|d| d < now);
     let light = if red { "red" } else { "yellow" };
-    let flow = super::flow_of(e)?;
+    let Ok(flow) = super::flow_of(e) else {
+        // Unreadable (logged by flow_of): announced as seen, so it is not read again every pass.
+        ctx.store.claim_light(e, light).await?;
+        return Ok(None);
+    };
     // Who hears is the administrator's rules; whether the event moves up is the workflow's.
     let trigger = if red { Trigger::Red } else { Trigger::Yellow };
     let to = ctx

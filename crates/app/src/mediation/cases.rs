@@ -30,7 +30,7 @@ fn applicant() -> String {
     "applicant".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartyInput {
     /// `person` (default) or `organisation`.
@@ -45,7 +45,7 @@ pub struct PartyInput {
     pub address: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenInput {
     /// The dispute event the case comes from, if any.
@@ -334,7 +334,8 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
     case_view(ctx, &c, &parties, &entries, &[]).await
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseFilter {
     /// `open` or `closed`.
     pub state: Option<String>,
@@ -401,7 +402,7 @@ pub async fn view_of(ctx: &Context, c: &CaseRow) -> AppResult<CaseView> {
     case_view(ctx, c, &parties, &entries, &slips).await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartyUnmasked {
     pub case: Uuid,
     pub party: i64,

@@ -44,7 +44,7 @@ pub async fn mediators(ctx: &Context, who: &Principal, org: Option<&str>) -> App
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgInput {
     pub name: String,
@@ -85,7 +85,7 @@ pub async fn create_org(ctx: &Context, who: &Principal, b: OrgInput) -> AppResul
     Ok(OrgView::from(&org))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MediatorInput {
     pub org: String,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use wangge_domain::mediation::{RiskFacts, RiskLevel, RiskReason, risk_reasons};
 use wangge_store::CaseQuery;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RiskCase {
     pub id: Uuid,
     pub code: String,
@@ -23,7 +23,7 @@ pub struct RiskCase {
     pub reasons_zh: Vec<&'static str>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RiskList {
     pub cases: Vec<RiskCase>,
 }

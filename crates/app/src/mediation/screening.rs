@@ -5,7 +5,7 @@
 use super::{bad, conflict, may_work, sight, text};
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
-use crate::events::views::{Local, local};
+use crate::events::views::local;
 use crate::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,13 +29,13 @@ fn grid_in_sight(ctx: &Context, who: &Principal, grid: &str) -> AppResult<String
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoundInput {
     pub every_days: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoundView {
     pub grid_code: String,
     pub every_days: i64,
@@ -92,16 +92,16 @@ pub async fn set_round(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoundDue {
     pub grid: String,
     pub every_days: i64,
-    pub next_due_at: Local,
-    pub last_done_at: Option<Local>,
+    pub next_due_at: chrono::DateTime<chrono::FixedOffset>,
+    pub last_done_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub overdue: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Rounds {
     pub rounds: Vec<RoundDue>,
 }
@@ -126,14 +126,14 @@ pub async fn rounds(ctx: &Context, who: &Principal) -> AppResult<Rounds> {
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DoneInput {
     pub findings: i64,
     pub notes: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoundDone {
     pub id: Uuid,
     pub grid_code: String,

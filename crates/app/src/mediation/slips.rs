@@ -15,7 +15,7 @@ use uuid::Uuid;
 use wangge_domain::access::Scope;
 use wangge_store::SlipRow;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlipInput {
     pub case_id: String,
@@ -180,7 +180,7 @@ pub async fn receive(ctx: &Context, who: &Principal, id: &str) -> AppResult<Slip
     Ok(SlipView::of(&s, t))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyInput {
     pub reply: String,

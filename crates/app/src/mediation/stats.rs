@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use wangge_domain::mediation::{DisputeType, RateDisplay, Stats};
 use wangge_store::StatsQuery;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsFilter {
     pub region: Option<String>,
     pub organisation: Option<String>,
@@ -26,7 +27,7 @@ pub struct StatsFilter {
 pub const DEFINITION: &str =
     "调解成功率 = 调解成功件数（达成书面或口头协议）÷ 调解件数（期间内调解结束的案件，不论结果）";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatsView {
     #[serde(flatten)]
     pub stats: Stats,
@@ -105,7 +106,7 @@ pub async fn stats(ctx: &Context, who: &Principal, q: &StatsFilter) -> AppResult
 }
 
 /// One type's figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TypeFigures {
     pub dispute_type: DisputeType,
     pub handled: u64,

@@ -21,9 +21,9 @@ use wangge_domain::workflow::Move;
 use wangge_store::CaseRow;
 
 /// One step of a case. The body names the step and the version the principal saw.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Step {
+pub enum CaseStep {
     /// 调解记录: a session — when, where, who came, what was said and agreed.
     Session {
         version: i64,
@@ -77,19 +77,19 @@ pub enum Step {
     },
 }
 
-impl Step {
+impl CaseStep {
     fn version(&self) -> i64 {
         match self {
-            Step::Session { version, .. }
-            | Step::Schedule { version, .. }
-            | Step::Agreement { version, .. }
-            | Step::Sign { version, .. }
-            | Step::OralAgreement { version, .. }
-            | Step::Outcome { version, .. }
-            | Step::Confirmation { version, .. }
-            | Step::Performance { version, .. }
-            | Step::FollowUp { version, .. }
-            | Step::Risk { version, .. } => *version,
+            CaseStep::Session { version, .. }
+            | CaseStep::Schedule { version, .. }
+            | CaseStep::Agreement { version, .. }
+            | CaseStep::Sign { version, .. }
+            | CaseStep::OralAgreement { version, .. }
+            | CaseStep::Outcome { version, .. }
+            | CaseStep::Confirmation { version, .. }
+            | CaseStep::Performance { version, .. }
+            | CaseStep::FollowUp { version, .. }
+            | CaseStep::Risk { version, .. } => *version,
         }
     }
 }
@@ -103,7 +103,7 @@ fn stale(current: i64) -> crate::AppError {
 /// Applies one step to `c` (not yet saved): what changed and the timeline entry for it.
 fn apply_step(
     c: &mut CaseRow,
-    s: Step,
+    s: CaseStep,
     numbers: &[u32],
     parties: usize,
     t: DateTime<Utc>,
@@ -111,7 +111,7 @@ fn apply_step(
     let open = c.state == "open";
     let closed_now = || conflict("mediation.closed", "调解已结束，不能再进行此操作");
     Ok(match s {
-        Step::Session {
+        CaseStep::Session {
             at,
             place,
             attendees,
@@ -149,7 +149,7 @@ fn apply_step(
                 json!({"at": local(at), "place": place, "attendees": attendees, "notes": notes}),
             )
         }
-        Step::Schedule { at, place, .. } => {
+        CaseStep::Schedule { at, place, .. } => {
             if !open {
                 return Err(closed_now());
             }
@@ -161,7 +161,7 @@ fn apply_step(
             c.next_session_place = Some(place.clone());
             ("schedule", json!({"at": local(at), "place": place}))
         }
-        Step::Agreement { agreement, .. } => {
+        CaseStep::Agreement { agreement, .. } => {
             if !open {
                 return Err(closed_now());
             }
@@ -203,7 +203,7 @@ fn apply_step(
             c.agreed_at = Some(t);
             ("agreement", json!({"terms": agreement.terms}))
         }
-        Step::Sign { who, party, at, .. } => {
+        CaseStep::Sign { who, party, at, .. } => {
             if !open {
                 return Err(closed_now());
             }
@@ -261,7 +261,7 @@ fn apply_step(
                 json!({"who": label, "at": local(at), "effective": c.effective_at.map(local)}),
             )
         }
-        Step::OralAgreement { terms, .. } => {
+        CaseStep::OralAgreement { terms, .. } => {
             if !open {
                 return Err(closed_now());
             }
@@ -280,7 +280,7 @@ fn apply_step(
             c.ended_at = Some(t);
             ("oral_agreement", json!({"terms": terms}))
         }
-        Step::Outcome { outcome, note, .. } => {
+        CaseStep::Outcome { outcome, note, .. } => {
             if !open {
                 return Err(closed_now());
             }
@@ -299,7 +299,7 @@ fn apply_step(
             c.ended_at = Some(t);
             ("outcome", json!({"outcome": o.as_str(), "note": note}))
         }
-        Step::Confirmation { status, .. } => {
+        CaseStep::Confirmation { status, .. } => {
             let Some(effective) = c
                 .effective_at
                 .filter(|_| c.outcome.as_deref() == Some("agreed_written"))
@@ -335,7 +335,7 @@ fn apply_step(
             c.confirmation = status.clone();
             ("confirmation", json!({"status": status}))
         }
-        Step::Performance { note, .. } => {
+        CaseStep::Performance { note, .. } => {
             if !c
                 .outcome
                 .as_deref()
@@ -353,7 +353,7 @@ fn apply_step(
             c.performed_at = Some(t);
             ("performance", json!({"note": note}))
         }
-        Step::FollowUp { note, result, .. } => {
+        CaseStep::FollowUp { note, result, .. } => {
             if c.ended_at.is_none() {
                 return Err(conflict("mediation.still_open", "调解结束后才进行回访"));
             }
@@ -362,7 +362,7 @@ fn apply_step(
                 json!({"note": text("note", &note, 2000)?, "result": text("result", &result, 200)?}),
             )
         }
-        Step::Risk { level, reason, .. } => {
+        CaseStep::Risk { level, reason, .. } => {
             let l: RiskLevel = vocab(&level, "mediation.bad_risk", "level")?;
             let reason = text("reason", &reason, 500)?;
             let before = std::mem::replace(&mut c.risk_level, l.as_str().into());
@@ -375,7 +375,7 @@ fn apply_step(
 }
 
 /// One step of a case.
-pub async fn step(ctx: &Context, who: &Principal, id: &str, s: Step) -> AppResult<CaseView> {
+pub async fn step(ctx: &Context, who: &Principal, id: &str, s: CaseStep) -> AppResult<CaseView> {
     may_work(who)?;
     let mut c = load_case(ctx, who, id).await?;
     let expected = c.version;
@@ -395,7 +395,12 @@ pub async fn step(ctx: &Context, who: &Principal, id: &str, s: Step) -> AppResul
         .save_case(&c, expected, kind, &entry.to_string(), &who.actor_name())
         .await?
     {
-        return Err(stale(expected + 1));
+        let current = ctx
+            .store
+            .case(&wangge_domain::access::Visibility::system(), c.id)
+            .await?
+            .map_or(expected, |now| now.version);
+        return Err(stale(current));
     }
     ctx.store
         .append_audit(

@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::error::AppResult;
-use crate::events::views::{Local, local};
+use crate::events::views::local;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -15,7 +15,7 @@ use wangge_domain::mediation::{
 use wangge_security::pii;
 use wangge_store::{CaseEntry, CaseRow, MediationOrgRow, MediatorRow, PartyRow, SlipRow};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: Uuid,
     pub name: String,
@@ -36,12 +36,12 @@ impl From<&MediationOrgRow> for OrgView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Orgs {
     pub orgs: Vec<OrgView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediatorView {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -71,13 +71,13 @@ impl From<&MediatorRow> for MediatorView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Mediators {
     pub mediators: Vec<MediatorView>,
 }
 
 /// A case in a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseSummary {
     pub id: Uuid,
     pub code: String,
@@ -89,8 +89,8 @@ pub struct CaseSummary {
     pub risk_level: String,
     pub grid: String,
     pub lead_mediator: Uuid,
-    pub opened_at: Local,
-    pub deadline_at: Local,
+    pub opened_at: chrono::DateTime<chrono::FixedOffset>,
+    pub deadline_at: chrono::DateTime<chrono::FixedOffset>,
     pub overdue: bool,
     /// The first 80 characters of the facts.
     pub facts: String,
@@ -125,13 +125,13 @@ impl CaseSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cases {
     pub cases: Vec<CaseSummary>,
 }
 
 /// A party with its identifiers masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartyView {
     pub seq: i64,
     pub kind: String,
@@ -142,7 +142,7 @@ pub struct PartyView {
     pub address: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediatorInCase {
     pub id: Uuid,
     pub name: String,
@@ -150,34 +150,34 @@ pub struct MediatorInCase {
     pub lead: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgRef {
     pub id: Uuid,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseHistoryEntry {
     pub seq: i64,
     pub kind: String,
-    pub at: Local,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
     pub actor: String,
     pub body: Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Point {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CasePoint {
     pub lon: Option<f64>,
     pub lat: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NextSession {
-    pub at: Local,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
     pub place: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlipView {
     pub id: Uuid,
     pub case_id: Option<Uuid>,
@@ -187,14 +187,14 @@ pub struct SlipView {
     /// The receiver's name.
     pub to_name: Option<String>,
     pub reason: String,
-    pub receipt_due_at: Local,
-    pub reply_due_at: Local,
-    pub received_at: Option<Local>,
-    pub replied_at: Option<Local>,
+    pub receipt_due_at: chrono::DateTime<chrono::FixedOffset>,
+    pub reply_due_at: chrono::DateTime<chrono::FixedOffset>,
+    pub received_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub replied_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub reply: Option<String>,
     pub receipt_light: SlipLight,
     pub reply_light: SlipLight,
-    pub created_at: Local,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 impl SlipView {
@@ -220,7 +220,7 @@ impl SlipView {
 }
 
 /// A case with everything its page shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     pub id: Uuid,
     pub code: String,
@@ -234,7 +234,7 @@ pub struct CaseView {
     pub amount_yuan: Option<f64>,
     pub risk_level: String,
     pub grid: String,
-    pub location: Point,
+    pub location: CasePoint,
     pub org: Option<OrgRef>,
     pub mediators: Vec<MediatorInCase>,
     pub lead_mediator: Uuid,
@@ -242,22 +242,22 @@ pub struct CaseView {
     pub outcome: Option<String>,
     pub outcome_note: Option<String>,
     pub version: i64,
-    pub opened_at: Local,
-    pub deadline_at: Local,
+    pub opened_at: chrono::DateTime<chrono::FixedOffset>,
+    pub deadline_at: chrono::DateTime<chrono::FixedOffset>,
     pub overdue: bool,
-    pub ended_at: Option<Local>,
+    pub ended_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub parties: Vec<PartyView>,
     pub agreement: Option<Agreement>,
-    pub agreed_at: Option<Local>,
+    pub agreed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub signatures: Signatures,
     /// Who still has to sign the written agreement (parties by name, the mediator, the seal).
     pub missing_signatures: Vec<String>,
-    pub effective_at: Option<Local>,
+    pub effective_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// `none`, `applied`, `granted` or `refused`.
     pub confirmation: String,
     /// The last day judicial confirmation may be applied for (30 days from effect).
-    pub confirmation_deadline: Option<Local>,
-    pub performed_at: Option<Local>,
+    pub confirmation_deadline: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub performed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub party_numbers: Vec<u32>,
     pub history: Vec<CaseHistoryEntry>,
     pub slips: Vec<SlipView>,
@@ -360,7 +360,7 @@ pub async fn case_view(
         amount_yuan: c.amount_cents.map(|a| a as f64 / 100.0),
         risk_level: c.risk_level.clone(),
         grid: c.grid_code.clone(),
-        location: Point {
+        location: CasePoint {
             lon: c.lon,
             lat: c.lat,
         },

@@ -6,7 +6,8 @@
 -- step used.
 --
 -- SQLite cannot drop a NOT NULL constraint in place, so the table is rebuilt (the documented
--- twelve-step procedure: foreign keys off outside the transaction, copy, drop, rename, check).
+-- twelve-step procedure: foreign keys off outside the transaction, copy, drop, rename). Nothing
+-- references an account but by its id, which the copy keeps.
 PRAGMA foreign_keys = OFF;
 BEGIN;
 CREATE TABLE accounts_new (

@@ -32,10 +32,17 @@ pub fn router() -> Router<Context> {
         .route("/api/v1/calendar/years", get(years).post(load_year))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "administration",
+    summary = "Every account (system and security administrators)",
+    responses((status = 200, body = AccountList)))]
 async fn list(State(ctx): State<Context>, who: Caller) -> ApiResult<Json<AccountList>> {
     Ok(Json(accounts::list(&ctx, &who).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "administration",
+    summary = "Propose an account (system administrator): it signs in once the security administrator approves",
+    request_body = accounts::NewAccountInput,
+    responses((status = 201, body = AccountView)))]
 async fn create(
     State(ctx): State<Context>,
     who: Caller,
@@ -47,6 +54,10 @@ async fn create(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/approve", tag = "administration",
+    summary = "Approve the role and scope proposed for an account (security administrator)",
+    params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, body = AccountView)))]
 async fn approve(
     State(ctx): State<Context>,
     who: Caller,
@@ -55,24 +66,32 @@ async fn approve(
     Ok(Json(accounts::approve(&ctx, &who, &id).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LockBody {
-    /// Minutes; until unlocked when left out.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LockFor {
+    /// Minutes (1 to a year); until unlocked when left out.
     minutes: Option<i64>,
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/lock", tag = "administration",
+    summary = "Lock an account: its sessions end and its tokens are revoked",
+    params(("id" = String, Path, description = "The account's id"), LockFor),
+    responses((status = 200, body = AccountView)))]
 async fn lock(
     State(ctx): State<Context>,
     who: Caller,
     Path(id): Path<String>,
-    Body(b): Body<LockBody>,
+    Query(b): Query<LockFor>,
 ) -> ApiResult<Json<AccountView>> {
     who.require(wangge_domain::access::Permission::ManageAccounts)?;
     let a = accounts::target(&ctx, &id).await?;
     Ok(Json(accounts::lock(&ctx, &who, a, b.minutes).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/unlock", tag = "administration",
+    summary = "Lift a lock and clear the failed-login count",
+    params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, body = AccountView)))]
 async fn unlock(
     State(ctx): State<Context>,
     who: Caller,
@@ -83,6 +102,10 @@ async fn unlock(
     Ok(Json(accounts::unlock(&ctx, &who, a).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/deactivate", tag = "administration",
+    summary = "Deactivate a leaver's account (kept with its history)",
+    params(("id" = String, Path, description = "The account's id")),
+    responses((status = 200, body = AccountView)))]
 async fn deactivate(
     State(ctx): State<Context>,
     who: Caller,
@@ -93,6 +116,11 @@ async fn deactivate(
     Ok(Json(accounts::deactivate(&ctx, &who, a).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/accounts/{id}/role", tag = "administration",
+    summary = "Change an account's role and scope (security administrator)",
+    params(("id" = String, Path, description = "The account's id")),
+    request_body = accounts::RoleInput,
+    responses((status = 200, body = AccountView)))]
 async fn change_role(
     State(ctx): State<Context>,
     who: Caller,
@@ -102,10 +130,17 @@ async fn change_role(
     Ok(Json(accounts::change_role(&ctx, &who, &id, b).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/security/policy", tag = "administration",
+    summary = "The security policy (security administrator)",
+    responses((status = 200, body = Policy)))]
 async fn policy(State(ctx): State<Context>, who: Caller) -> ApiResult<Json<Policy>> {
     Ok(Json(accounts::policy(&ctx, &who)?))
 }
 
+#[utoipa::path(get, path = "/api/v1/audit", tag = "administration",
+    summary = "The audit trail, newest first (audit administrator)",
+    params(AuditFilter),
+    responses((status = 200, body = AuditRecords)))]
 async fn audit_search(
     State(ctx): State<Context>,
     who: Caller,
@@ -114,10 +149,17 @@ async fn audit_search(
     Ok(Json(audit::search(&ctx, &who, &f).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/settings", tag = "administration",
+    summary = "The settings document (system administrator)",
+    responses((status = 200, body = Settings)))]
 async fn read_settings(State(ctx): State<Context>, who: Caller) -> ApiResult<Json<Settings>> {
     Ok(Json(settings::read(&ctx, &who)?))
 }
 
+#[utoipa::path(put, path = "/api/v1/settings", tag = "administration",
+    summary = "Replace the settings document whole, checked whole",
+    request_body = Settings,
+    responses((status = 200, body = Settings)))]
 async fn replace_settings(
     State(ctx): State<Context>,
     who: Caller,
@@ -126,6 +168,10 @@ async fn replace_settings(
     Ok(Json(settings::replace(&ctx, &who, raw).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/calendar/due", tag = "calendar",
+    summary = "When a time limit started at a moment falls due on the working calendar",
+    params(DueQuery),
+    responses((status = 200, body = DueAnswer)))]
 async fn due(
     State(ctx): State<Context>,
     who: Caller,
@@ -134,10 +180,17 @@ async fn due(
     Ok(Json(calendar::due(&ctx, &who, &q)?))
 }
 
+#[utoipa::path(get, path = "/api/v1/calendar/years", tag = "calendar",
+    summary = "The years with a published holiday notice",
+    responses((status = 200, body = Years)))]
 async fn years(State(ctx): State<Context>, who: Caller) -> ApiResult<Json<Years>> {
     Ok(Json(calendar::years(&ctx, &who)?))
 }
 
+#[utoipa::path(post, path = "/api/v1/calendar/years", tag = "calendar",
+    summary = "Load a year's holiday notice (holiday-cn JSON), checked whole (system administrator)",
+    request_body(content = serde_json::Value, description = "holiday-cn JSON: {\"year\": 2027, \"days\": [{\"name\", \"date\", \"isOffDay\"}]}"),
+    responses((status = 200, body = Loaded)))]
 async fn load_year(
     State(ctx): State<Context>,
     who: Caller,

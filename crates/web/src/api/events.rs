@@ -37,6 +37,9 @@ pub fn photos() -> Router<Context> {
         )
 }
 
+#[utoipa::path(get, path = "/api/v1/categories", tag = "events",
+    summary = "The category catalogue in force",
+    responses((status = 200, body = queries::Catalogue)))]
 async fn categories(
     State(ctx): State<Context>,
     who: Caller,
@@ -44,6 +47,10 @@ async fn categories(
     Ok(Json(queries::categories(&ctx, &who)?))
 }
 
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    summary = "Events in the caller's sight, newest first",
+    params(queries::ListFilter),
+    responses((status = 200, body = EventPage)))]
 async fn list(
     State(ctx): State<Context>,
     who: Caller,
@@ -54,6 +61,12 @@ async fn list(
 
 /// A new report answers 201 with its tracking code and likely duplicates; a repeat of its
 /// idempotency key answers 200 with the event stored first.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    summary = "Report an event",
+    request_body = intake::ReportInput,
+    responses(
+        (status = 201, description = "Stored, with its tracking code and likely duplicates", body = Reported),
+        (status = 200, description = "Its idempotency key was used before: the event stored first", body = EventView)))]
 async fn report(
     State(ctx): State<Context>,
     who: Caller,
@@ -76,6 +89,10 @@ async fn report(
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    summary = "One event with its history, check-ins, ratings, photos and suggested department",
+    params(("id" = String, Path, description = "The event's id")),
+    responses((status = 200, body = EventDetail)))]
 async fn detail(
     State(ctx): State<Context>,
     who: Caller,
@@ -84,6 +101,11 @@ async fn detail(
     Ok(Json(queries::detail(&ctx, &who, &id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{id}/moves", tag = "events",
+    summary = "Make a move of the workflow",
+    params(("id" = String, Path, description = "The event's id")),
+    request_body = moves::MoveBody,
+    responses((status = 200, description = "The event after the move", body = EventView)))]
 async fn make_move(
     State(ctx): State<Context>,
     who: Caller,
@@ -94,6 +116,11 @@ async fn make_move(
     Ok(Json(EventView::of(&ctx, &next)))
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{id}/whistle-ratings", tag = "events",
+    summary = "Rate the departments summoned by a whistle, once the event is closed",
+    params(("id" = String, Path, description = "The event's id")),
+    request_body = ratings::RatingsInput,
+    responses((status = 201, body = ratings::Ratings)))]
 async fn rate_departments(
     State(ctx): State<Context>,
     who: Caller,
@@ -106,11 +133,18 @@ async fn rate_departments(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct UploadQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// `report` (default), `before` or `after`.
     kind: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{id}/attachments", tag = "events",
+    summary = "Add a photo (JPEG, PNG or WebP, at most 10 MB, 9 per event)",
+    params(("id" = String, Path, description = "The event's id"), UploadQuery),
+    request_body(content = attachments::Photo, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentView)))]
 async fn upload(
     State(ctx): State<Context>,
     who: Caller,
@@ -133,6 +167,11 @@ async fn upload(
 
 /// A photo, served so that a browser never takes it for anything but an image: its type from
 /// decoding, `nosniff`, and a sandboxing CSP in case it is opened on its own.
+#[utoipa::path(get, path = "/api/v1/events/{id}/attachments/{attachment}", tag = "events",
+    summary = "A photo of an event",
+    params(("id" = String, Path, description = "The event's id"), ("attachment" = String, Path, description = "The photo's id")),
+    responses((status = 200, description = "The photo, as decoded when it was kept",
+        content((attachments::Photo = "image/jpeg"), (attachments::Photo = "image/png"), (attachments::Photo = "image/webp")))))]
 async fn download(
     State(ctx): State<Context>,
     who: Caller,

@@ -30,7 +30,13 @@ pub fn router() -> Router<Context> {
 }
 
 /// The health check, for load balancers and monitoring: answers without an account.
-async fn healthz(State(ctx): State<Context>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    summary = "Whether the server and its database answer",
+    security(()),
+    responses(
+        (status = 200, content_type = "text/plain", body = String, description = "`ok`"),
+        (status = 503, content_type = "text/plain", body = String, description = "The database does not answer")))]
+pub async fn healthz(State(ctx): State<Context>) -> impl IntoResponse {
     match ctx.store.ping().await {
         Ok(()) => (
             StatusCode::OK,

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use wangge_app::Context;
 use wangge_app::events::intake::ReportInput;
-use wangge_app::portal::{self, Progress, PublicReceipt, Rated, RatingInput};
+use wangge_app::portal::{self, Progress, PublicRatingInput, PublicReceipt, Rated};
 
 pub fn router() -> Router<Context> {
     Router::new()
@@ -18,6 +18,12 @@ pub fn router() -> Router<Context> {
         .route("/api/v1/public/track/{code}/rating", post(rate))
 }
 
+#[utoipa::path(post, path = "/api/v1/public/reports", tag = "public",
+    summary = "A citizen's report, without an account: the tracking code",
+    request_body = ReportInput,
+    responses(
+        (status = 201, body = PublicReceipt),
+        (status = 200, description = "Its idempotency key was used before: the first receipt", body = PublicReceipt)))]
 async fn report(
     State(ctx): State<Context>,
     ClientIp(ip): ClientIp,
@@ -32,6 +38,10 @@ async fn report(
     Ok((status, Json(receipt)))
 }
 
+#[utoipa::path(get, path = "/api/v1/public/track/{code}", tag = "public",
+    summary = "A case's progress in plain words, by its tracking code",
+    params(("code" = String, Path, description = "The 16-character tracking code")),
+    responses((status = 200, body = Progress)))]
 async fn track(
     State(ctx): State<Context>,
     ClientIp(ip): ClientIp,
@@ -40,11 +50,16 @@ async fn track(
     Ok(Json(portal::track(&ctx, ip, &code).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/public/track/{code}/rating", tag = "public",
+    summary = "The citizen's rating, once the case is closed",
+    params(("code" = String, Path, description = "The 16-character tracking code")),
+    request_body = PublicRatingInput,
+    responses((status = 200, body = Rated)))]
 async fn rate(
     State(ctx): State<Context>,
     ClientIp(ip): ClientIp,
     Path(code): Path<String>,
-    Body(b): Body<RatingInput>,
+    Body(b): Body<PublicRatingInput>,
 ) -> ApiResult<Json<Rated>> {
     Ok(Json(portal::rate(&ctx, ip, &code, b).await?))
 }

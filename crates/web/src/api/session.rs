@@ -22,9 +22,9 @@ pub fn router() -> Router<Context> {
         .route("/api/v1/me", get(whoami))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+pub struct LoginBody {
     username: String,
     password: String,
 }
@@ -37,6 +37,11 @@ fn session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("wangge_session=; Path=/; Max-Age=0"))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "session",
+    summary = "Sign in: a session cookie, its CSRF token, and whether a second factor follows",
+    request_body = LoginBody,
+    responses((status = 200, body = auth::LoginView,
+        headers(("set-cookie" = String, description = "The HttpOnly session cookie")))))]
 async fn login(
     State(ctx): State<Context>,
     ClientIp(ip): ClientIp,
@@ -55,6 +60,9 @@ async fn login(
     Ok(res)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session",
+    summary = "End the session",
+    responses((status = 204, description = "Signed out; the cookie is cleared")))]
 async fn logout(State(ctx): State<Context>, Pending(s): Pending) -> ApiResult<Response> {
     auth::logout(&ctx, &s).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -65,16 +73,23 @@ async fn logout(State(ctx): State<Context>, Pending(s): Pending) -> ApiResult<Re
     Ok(res)
 }
 
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    summary = "Who I am: role, permissions, scope",
+    responses((status = 200, body = Me)))]
 async fn whoami(who: Caller) -> ApiResult<Json<Me>> {
     Ok(Json(auth::whoami(&who)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CodeBody {
+pub struct CodeBody {
     code: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/second-factor", tag = "session",
+    summary = "The second factor: a TOTP code (each once) or a recovery code",
+    request_body = CodeBody,
+    responses((status = 200, body = SecondFactorPassed)))]
 async fn second_factor(
     State(ctx): State<Context>,
     Pending(s): Pending,
@@ -83,10 +98,17 @@ async fn second_factor(
     Ok(Json(auth::second_factor(&ctx, &s, &b.code).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/second-factor/enroll", tag = "session",
+    summary = "A new authenticator secret and recovery codes, in force once confirmed",
+    responses((status = 200, body = Enrolment)))]
 async fn enroll(State(ctx): State<Context>, Pending(s): Pending) -> ApiResult<Json<Enrolment>> {
     Ok(Json(auth::enroll(&ctx, &s).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/second-factor/confirm", tag = "session",
+    summary = "Confirm the authenticator with a code from it",
+    request_body = CodeBody,
+    responses((status = 200, body = Confirmed)))]
 async fn confirm(
     State(ctx): State<Context>,
     Pending(s): Pending,
