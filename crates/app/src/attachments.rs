@@ -13,7 +13,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use uuid::Uuid;
-use wangge_store::AttachmentRow;
+use wangge_store::{AttachmentRow, EventRow};
 
 /// A photo's bytes, as the body of an upload or a download.
 #[derive(utoipa::ToSchema)]
@@ -76,64 +76,10 @@ pub async fn upload(
 ) -> AppResult<AttachmentView> {
     let e = load(ctx, who, id).await?;
     let kind = kind.unwrap_or("report");
-    if !matches!(kind, "report" | "before" | "after") {
-        return Err(
-            AppError::invalid("attachment.bad_kind", "kind 应为 report、before 或 after")
-                .at("kind"),
-        );
-    }
-    if !flow_of(&e)?.state.is_open() {
-        return Err(AppError::conflict(
-            "attachment.event_finished",
-            "事件已办结，不能再添加照片",
-        ));
-    }
-    if bytes.len() > MAX_BYTES {
-        return Err(AppError::new(
-            ErrorKind::TooLarge,
-            "attachment.too_large",
-            "照片不能超过 10 MB",
-        ));
-    }
-    // Counted before anything is decoded or written (the insert counts again, under a lock).
-    if ctx.store.attachments(&e).await?.len() >= MAX_PER_EVENT {
-        return Err(too_many());
-    }
+    may_add(ctx, &e, kind, bytes.len()).await?;
     let bytes = std::sync::Arc::new(bytes);
-    let checked = bytes.clone();
-    let permit = DECODING
-        .acquire()
-        .await
-        .map_err(|_| AppError::internal("internal", "服务器内部错误"))?;
-    let decoded = tokio::task::spawn_blocking(move || decode(&checked)).await;
-    drop(permit);
-    let mime = decoded.ok().flatten().ok_or_else(|| {
-        AppError::invalid(
-            "attachment.not_an_image",
-            "只接受完整的 JPEG、PNG 或 WebP 照片（按文件内容解码判断）",
-        )
-    })?;
-    let sha = wangge_security::crypto::hex(&Sha256::digest(bytes.as_slice()));
-    let path = path_of(ctx, &sha);
-    if !path.exists() {
-        let write = || -> std::io::Result<()> {
-            let dir = path
-                .parent()
-                .ok_or_else(|| std::io::Error::other("no directory"))?;
-            std::fs::create_dir_all(dir)?;
-            let tmp = dir.join(format!(".{sha}.{}", Uuid::now_v7().simple()));
-            std::fs::write(&tmp, bytes.as_slice())?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|err| {
-            tracing::error!(error = %err, "cannot store an attachment");
-            AppError::new(
-                ErrorKind::Unavailable,
-                "attachment.storage",
-                "照片暂时无法保存，请稍后再试",
-            )
-        })?;
-    }
+    let mime = decode_in_turn(bytes.clone()).await?;
+    let sha = keep(ctx, &bytes)?;
     let row = AttachmentRow {
         id: Uuid::now_v7(),
         sha256: sha,
@@ -162,6 +108,78 @@ pub async fn upload(
         )
         .await?;
     Ok(attachment_view(&e, &row))
+}
+
+/// What can be refused before a photo is decoded: its kind, its event's state, its size, and
+/// the count (the insert counts again, under a lock).
+async fn may_add(ctx: &Context, e: &EventRow, kind: &str, len: usize) -> AppResult<()> {
+    if !matches!(kind, "report" | "before" | "after") {
+        return Err(
+            AppError::invalid("attachment.bad_kind", "kind 应为 report、before 或 after")
+                .at("kind"),
+        );
+    }
+    if !flow_of(e)?.state.is_open() {
+        return Err(AppError::conflict(
+            "attachment.event_finished",
+            "事件已办结，不能再添加照片",
+        ));
+    }
+    if len > MAX_BYTES {
+        return Err(AppError::new(
+            ErrorKind::TooLarge,
+            "attachment.too_large",
+            "照片不能超过 10 MB",
+        ));
+    }
+    if ctx.store.attachments(e).await?.len() >= MAX_PER_EVENT {
+        return Err(too_many());
+    }
+    Ok(())
+}
+
+/// Decodes off the async threads, a few photos at a time.
+async fn decode_in_turn(bytes: std::sync::Arc<Vec<u8>>) -> AppResult<&'static str> {
+    let permit = DECODING
+        .acquire()
+        .await
+        .map_err(|_| AppError::internal("internal", "服务器内部错误"))?;
+    let decoded = tokio::task::spawn_blocking(move || decode(&bytes)).await;
+    drop(permit);
+    decoded.ok().flatten().ok_or_else(|| {
+        AppError::invalid(
+            "attachment.not_an_image",
+            "只接受完整的 JPEG、PNG 或 WebP 照片（按文件内容解码判断）",
+        )
+    })
+}
+
+/// Writes the photo under its SHA-256 once (renamed into place, so a reader never sees half a
+/// file) and answers the digest.
+fn keep(ctx: &Context, bytes: &[u8]) -> AppResult<String> {
+    let sha = wangge_security::crypto::hex(&Sha256::digest(bytes));
+    let path = path_of(ctx, &sha);
+    if path.exists() {
+        return Ok(sha);
+    }
+    let write = || -> std::io::Result<()> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("no directory"))?;
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{sha}.{}", Uuid::now_v7().simple()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|err| {
+        tracing::error!(error = %err, "cannot store an attachment");
+        AppError::new(
+            ErrorKind::Unavailable,
+            "attachment.storage",
+            "照片暂时无法保存，请稍后再试",
+        )
+    })?;
+    Ok(sha)
 }
 
 /// A photo's bytes and type, for those who may see its event.

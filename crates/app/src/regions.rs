@@ -3,12 +3,14 @@
 
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
+use crate::events::views::wire_or;
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use wangge_domain::atlas::{Location, Nearest};
 use wangge_domain::crs::Crs;
+use wangge_domain::org::{Employment, TeamRole};
 use wangge_domain::{GridCode, RegionCode};
 use wangge_store::{ChildSummary, GridFeature, RegionCounts, RegionSummary};
 
@@ -151,8 +153,9 @@ pub async fn region(ctx: &Context, who: &Principal, code: &str) -> AppResult<Reg
 pub struct TeamMember {
     pub person_id: uuid::Uuid,
     pub name: String,
-    pub role: String,
-    pub employment: String,
+    pub role: TeamRole,
+    pub role_name: &'static str,
+    pub employment: Employment,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -232,8 +235,9 @@ pub async fn grid(ctx: &Context, who: &Principal, code: &str) -> AppResult<GridF
         .map(|m| TeamMember {
             person_id: m.person_id,
             name: m.name,
-            role: m.role,
-            employment: m.employment,
+            role: wire_or(&m.role, "team role", TeamRole::Volunteer),
+            role_name: wire_or(&m.role, "team role", TeamRole::Volunteer).label_zh(),
+            employment: wire_or(&m.employment, "employment", Employment::Volunteer),
         })
         .collect();
     let units = units

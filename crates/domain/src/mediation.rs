@@ -63,6 +63,41 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where a case stands: being mediated, or ended (with whatever outcome).
+    CaseState {
+        Open = "open", "调解中";
+        Closed = "closed", "已结束";
+    }
+}
+
+vocabulary! {
+    /// Judicial confirmation of a written agreement (司法确认, 人民调解法第33条).
+    Confirmation {
+        None = "none", "未申请司法确认";
+        Applied = "applied", "已申请司法确认";
+        Granted = "granted", "司法确认有效";
+        Refused = "refused", "司法确认未获准许";
+    }
+}
+
+vocabulary! {
+    /// Who a party is.
+    PartyKind {
+        Person = "person", "自然人";
+        Organisation = "organisation", "法人或其他组织";
+    }
+}
+
+vocabulary! {
+    /// Which side of the dispute a party is on.
+    PartySide {
+        Applicant = "applicant", "申请人";
+        Respondent = "respondent", "被申请人";
+        Other = "other", "其他当事人";
+    }
+}
+
+vocabulary! {
     /// Mediation organisations on the region tree.
     OrgKind {
         VillageCommittee = "village_committee", "村（社区）人民调解委员会";

@@ -105,31 +105,44 @@ pub struct OrgBatch {
     pub party_orgs: Vec<NewPartyOrg>,
 }
 
+/// One multi-row INSERT per [`BATCH`] of `$rows` in the transaction `$tx`, each row's values
+/// pushed by `$push`; a macro so each backend's arm of [`on_db!`] binds its own types. Returns
+/// the error, if any.
+macro_rules! insert_chunks {
+    ($tx:expr, $sql:expr, $rows:expr, $push:expr) => {
+        for chunk in $rows.chunks(BATCH) {
+            let mut q = QueryBuilder::new($sql);
+            q.push_values(chunk, $push);
+            q.build().execute(&mut *$tx).await?;
+        }
+    };
+}
+
 impl crate::Store {
+    /// Writes the batch in one transaction, parents before children: a department's parent is
+    /// always earlier in the list.
     pub async fn insert_org_batch(&self, batch: &OrgBatch) -> Result<(), StoreError> {
         let at = now();
-        on_db!(self, |pool| {
+        Ok(on_db!(self, |pool| {
             let mut tx = pool.begin().await?;
-            // Parents before children: a department's parent is always earlier in the list.
-            for chunk in batch.departments.chunks(BATCH) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO departments (id, region_code, kind, name, parent_id, created_at) ",
-                );
-                q.push_values(chunk, |mut b, d| {
+            insert_chunks!(
+                tx,
+                "INSERT INTO departments (id, region_code, kind, name, parent_id, created_at) ",
+                batch.departments,
+                |mut b, d| {
                     b.push_bind(d.id)
                         .push_bind(d.region_code.clone())
                         .push_bind(d.kind.clone())
                         .push_bind(d.name.clone())
                         .push_bind(d.parent_id)
                         .push_bind(at);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.units.chunks(BATCH) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO units (region_code, id, kind, domain, name, township_code, grid_code, lon, lat, address, created_at) ",
-                );
-                q.push_values(chunk, |mut b, u| {
+                }
+            );
+            insert_chunks!(
+                tx,
+                "INSERT INTO units (region_code, id, kind, domain, name, township_code, grid_code, lon, lat, address, created_at) ",
+                batch.units,
+                |mut b, u| {
                     b.push_bind(u.region_code.clone())
                         .push_bind(u.id)
                         .push_bind(u.kind.clone())
@@ -141,15 +154,13 @@ impl crate::Store {
                         .push_bind(u.lat)
                         .push_bind(u.address.clone())
                         .push_bind(at);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.people.chunks(BATCH) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO people (region_code, id, name, employment, home_code, id_number_enc, id_number_idx, \
-                     phone_enc, phone_idx, created_at) ",
-                );
-                q.push_values(chunk, |mut b, p| {
+                }
+            );
+            insert_chunks!(
+                tx,
+                "INSERT INTO people (region_code, id, name, employment, home_code, id_number_enc, id_number_idx, phone_enc, phone_idx, created_at) ",
+                batch.people,
+                |mut b, p| {
                     b.push_bind(p.region_code.clone())
                         .push_bind(p.id)
                         .push_bind(p.name.clone())
@@ -160,38 +171,34 @@ impl crate::Store {
                         .push_bind(p.phone_enc.clone())
                         .push_bind(p.phone_idx.clone())
                         .push_bind(at);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.team_members.chunks(BATCH) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO grid_team_members (region_code, grid_code, person_id, role) ",
-                );
-                q.push_values(chunk, |mut b, m| {
+                }
+            );
+            insert_chunks!(
+                tx,
+                "INSERT INTO grid_team_members (region_code, grid_code, person_id, role) ",
+                batch.team_members,
+                |mut b, m| {
                     b.push_bind(m.region_code.clone())
                         .push_bind(m.grid_code.clone())
                         .push_bind(m.person_id)
                         .push_bind(m.role.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.party_orgs.chunks(BATCH) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO party_orgs (region_code, id, level, name, parent_id, node_code) ",
-                );
-                q.push_values(chunk, |mut b, o| {
+                }
+            );
+            insert_chunks!(
+                tx,
+                "INSERT INTO party_orgs (region_code, id, level, name, parent_id, node_code) ",
+                batch.party_orgs,
+                |mut b, o| {
                     b.push_bind(o.region_code.clone())
                         .push_bind(o.id)
                         .push_bind(o.level.clone())
                         .push_bind(o.name.clone())
                         .push_bind(o.parent_id)
                         .push_bind(o.node_code.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+                }
+            );
             tx.commit().await
-        })?;
-        Ok(())
+        })?)
     }
 
     /// The departments serving a region or any region above it (a county's departments serve its

@@ -128,11 +128,11 @@ pub async fn list(ctx: &Context) -> Result<()> {
     {
         let (role, scope) = match &a.proposed {
             Some(p) => (
-                format!("{}（待审批）", p.role.clone().unwrap_or_default()),
+                format!("{}（待审批）", p.role.map_or("", |r| r.as_str())),
                 p.scope.code.clone().unwrap_or_default(),
             ),
             None => (
-                a.role.clone().unwrap_or_default(),
+                a.role.map_or("", |r| r.as_str()).to_string(),
                 a.scope.code.clone().unwrap_or_default(),
             ),
         };
@@ -262,7 +262,7 @@ pub fn print_added(a: &AccountView) {
     println!(
         "已创建用户 {}（角色 {}，范围 {}，编号 {}）",
         a.username,
-        a.role.clone().unwrap_or_default(),
+        a.role.map_or("", |r| r.as_str()),
         a.scope.code.clone().unwrap_or_default(),
         a.id
     );

@@ -70,19 +70,41 @@ pub fn source_of(who: &Principal) -> Source {
     }
 }
 
-/// Checks, locates, numbers and stores a report, or finds the event its idempotency key stored
-/// first. With `hint`, a new event comes back with its likely duplicates in the reporter's sight.
-pub async fn report(
-    ctx: &Context,
-    who: &Principal,
-    b: ReportInput,
-    hint: bool,
-) -> AppResult<Intake> {
-    // Where the reporter may report: its sight; a citizen anywhere in the city.
-    let vis = match who {
-        Principal::Citizen { .. } => Visibility::system(),
-        p => p.visibility()?,
+/// A report checked: what it says, where it is, and in which grid.
+struct Checked {
+    category: Category,
+    urgency: Urgency,
+    description: String,
+    address: Option<String>,
+    lon: f64,
+    lat: f64,
+    phone: Option<String>,
+    grid: String,
+}
+
+/// The report's point in WGS-84, whichever system the phone's map gave it in.
+fn coordinates(b: &ReportInput) -> AppResult<(f64, f64)> {
+    if !b.lon.is_finite()
+        || !b.lat.is_finite()
+        || !(-180.0..=180.0).contains(&b.lon)
+        || !(-90.0..=90.0).contains(&b.lat)
+    {
+        return Err(bad(
+            "event.bad_coordinate",
+            format!("坐标超出经纬度范围：[{}, {}]", b.lon, b.lat),
+        ));
+    }
+    let crs: Crs = match &b.crs {
+        Some(c) => c
+            .parse()
+            .map_err(|m: String| bad("event.bad_crs", m).at("crs"))?,
+        None => Crs::Wgs84,
     };
+    Ok(crs.to_wgs84(b.lon, b.lat))
+}
+
+/// Checks every field of a report and locates it in a grid the reporter may report in.
+fn check(ctx: &Context, vis: &Visibility, b: &ReportInput) -> AppResult<Checked> {
     let category: Category = ctx
         .config
         .get()
@@ -114,22 +136,7 @@ pub async fn report(
             ..e
         })?;
     let address = limits::optional_text("address", b.address.as_deref(), ADDRESS_MAX)?;
-    if !b.lon.is_finite()
-        || !b.lat.is_finite()
-        || !(-180.0..=180.0).contains(&b.lon)
-        || !(-90.0..=90.0).contains(&b.lat)
-    {
-        return Err(bad(
-            "event.bad_coordinate",
-            format!("坐标超出经纬度范围：[{}, {}]", b.lon, b.lat),
-        ));
-    }
-    let crs: Crs = match &b.crs {
-        Some(c) => c
-            .parse()
-            .map_err(|m: String| bad("event.bad_crs", m).at("crs"))?,
-        None => Crs::Wgs84,
-    };
+    let (lon, lat) = coordinates(b)?;
     let phone = match &b.reporter_phone {
         Some(p) => Some(
             pii::validate_mobile(p)
@@ -144,7 +151,6 @@ pub async fn report(
             bad("event.bad_idempotency_key", "幂等键应为1–128个可见字符").at("idempotency_key"),
         );
     }
-    let (lon, lat) = crs.to_wgs84(b.lon, b.lat);
     let atlas = ctx.atlas.get();
     let location = atlas.locate(lon, lat).ok_or_else(|| {
         bad("event.outside_grids", "该位置不在任何网格内").with_details(
@@ -154,44 +160,56 @@ pub async fn report(
     if !vis.sees(&location.grid.code) {
         return Err(bad("event.outside_scope", "该位置不在您的管辖范围内"));
     }
-    let t = ctx.now();
-    let grid = location.grid.code.clone();
-    let county = format!("{}000000", &grid[..6]);
-    let day = t.with_timezone(&beijing()).format("%Y%m%d").to_string();
-    let due = ctx.due(
-        &grid,
-        t,
-        category.limit(Step::Accept, urgency, is_rural(&grid)),
-    );
-    let flow = Flow::reported();
-    let tracking: [u8; 10] = wangge_security::random_bytes();
-    let source = source_of(who);
-    let account = who.account_id();
-    let e = EventRow {
-        region_code: county,
-        id: Uuid::now_v7(),
-        // The writer appends the day's next number to the county prefix and the day.
-        code: format!("{}{day}", &grid[..6]),
-        tracking_code: wangge_security::totp::base32(&tracking),
-        category_code: category.code.clone(),
-        domain: wire(&category.domain),
-        urgency: wire(&urgency),
-        state: wire(&flow.state),
-        flow: serde_json::to_string(&flow)
-            .map_err(|e| AppError::internal("event.broken", e.to_string()))?,
-        version: flow.version,
-        source: wire(&source),
+    Ok(Checked {
+        category,
+        urgency,
         description,
         address,
         lon,
         lat,
+        phone,
+        grid: location.grid.code,
+    })
+}
+
+/// The new event's row, its accept-and-dispatch clock started now.
+fn row_of(ctx: &Context, who: &Principal, c: Checked, key: Option<&str>) -> AppResult<EventRow> {
+    let t = ctx.now();
+    let grid = c.grid;
+    let day = t.with_timezone(&beijing()).format("%Y%m%d").to_string();
+    let due = ctx.due(
+        &grid,
+        t,
+        c.category.limit(Step::Accept, c.urgency, is_rural(&grid)),
+    );
+    let flow = Flow::reported();
+    let tracking: [u8; 10] = wangge_security::random_bytes();
+    let account = who.account_id();
+    Ok(EventRow {
+        region_code: format!("{}000000", &grid[..6]),
+        id: Uuid::now_v7(),
+        // The writer appends the day's next number to the county prefix and the day.
+        code: format!("{}{day}", &grid[..6]),
+        tracking_code: wangge_security::totp::base32(&tracking),
+        category_code: c.category.code.clone(),
+        domain: wire(&c.category.domain),
+        urgency: wire(&c.urgency),
+        state: wire(&flow.state),
+        flow: serde_json::to_string(&flow)
+            .map_err(|e| AppError::internal("event.broken", e.to_string()))?,
+        version: flow.version,
+        source: wire(&source_of(who)),
+        description: c.description,
+        address: c.address,
+        lon: c.lon,
+        lat: c.lat,
         grid_code: grid,
         reporter_account: account,
-        reporter_phone_enc: phone.as_ref().map(|p| ctx.keys.encrypt(p)),
-        reporter_phone_idx: phone.as_ref().map(|p| ctx.keys.blind_index("phone", p)),
+        reporter_phone_enc: c.phone.as_ref().map(|p| ctx.keys.encrypt(p)),
+        reporter_phone_idx: c.phone.as_ref().map(|p| ctx.keys.blind_index("phone", p)),
         // Keys are the reporter's own: another account's key never finds this event. The public
         // portal's keys are long random strings (checked by the portal), unguessable by others.
-        idempotency_key: b.idempotency_key.as_ref().map(|k| match account {
+        idempotency_key: key.map(|k| match account {
             Some(a) => format!("{a}:{k}"),
             None => format!("public:{k}"),
         }),
@@ -207,7 +225,24 @@ pub async fn report(
         updated_at: t,
         yellow_at: Some(yellow_at(t, due.at, ctx.yellow_share())),
         light_notified: "green".into(),
+    })
+}
+
+/// Checks, locates, numbers and stores a report, or finds the event its idempotency key stored
+/// first. With `hint`, a new event comes back with its likely duplicates in the reporter's sight.
+pub async fn report(
+    ctx: &Context,
+    who: &Principal,
+    b: ReportInput,
+    hint: bool,
+) -> AppResult<Intake> {
+    // Where the reporter may report: its sight; a citizen anywhere in the city.
+    let vis = match who {
+        Principal::Citizen { .. } => Visibility::system(),
+        p => p.visibility()?,
     };
+    let checked = check(ctx, &vis, &b)?;
+    let e = row_of(ctx, who, checked, b.idempotency_key.as_deref())?;
     let first = NewMove {
         move_name: "report".into(),
         body: json!({"category": e.category_code, "urgency": e.urgency}).to_string(),

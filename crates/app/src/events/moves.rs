@@ -79,6 +79,24 @@ pub fn advance(
             .collect::<Vec<_>>()
             .join(" ")
     );
+    move_own_clocks(rules, e, &mut next, mv, at)?;
+    restart_step(rules, e, &mut next, step_change(before, &after, mv), at)?;
+    Ok(Advanced {
+        next,
+        before: before.clone(),
+        after,
+    })
+}
+
+/// What a move does to the clocks by itself: suspension stops the step's, resuming moves its
+/// due time on by the pause, an approved extension moves it on; a new class changes the domain.
+fn move_own_clocks(
+    rules: &Rules,
+    e: &EventRow,
+    next: &mut EventRow,
+    mv: &Move,
+    at: DateTime<Utc>,
+) -> Result<(), MoveError> {
     match mv {
         Move::Suspend { .. } => next.suspended_at = Some(at),
         Move::Resume => {
@@ -111,7 +129,19 @@ pub fn advance(
         }
         _ => {}
     }
-    match step_change(before, &after, mv) {
+    Ok(())
+}
+
+/// A step that starts gets its clock from the category's limit (or the move's own) on the
+/// working calendar; a step that stops loses it.
+fn restart_step(
+    rules: &Rules,
+    e: &EventRow,
+    next: &mut EventRow,
+    change: StepChange,
+    at: DateTime<Utc>,
+) -> Result<(), MoveError> {
+    match change {
         StepChange::Keep => {}
         StepChange::Start { step, limit } => {
             let limit = match limit {
@@ -140,11 +170,7 @@ pub fn advance(
             next.yellow_at = None;
         }
     }
-    Ok(Advanced {
-        next,
-        before: before.clone(),
-        after,
-    })
+    Ok(())
 }
 
 /// What a move brings with it into its transaction.

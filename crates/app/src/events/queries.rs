@@ -8,6 +8,7 @@ use super::views::{
 use super::{load, routing};
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
+use crate::events::views::wire_or;
 use crate::limits;
 use crate::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
@@ -71,60 +72,16 @@ fn place_prefix(raw: &str) -> AppResult<String> {
     }
 }
 
+/// A light to filter by, read at a time.
+type LightAt = Option<(Light, DateTime<Utc>)>;
+
 impl ListFilter {
     /// The store's query for these filters, checked; `now` reads the lights.
     pub fn query(&self, now: DateTime<Utc>) -> AppResult<(EventQuery, i64, i64)> {
         let per_page = limits::per_page(self.per_page, 50)?;
         let page = limits::int_in("page", self.page.unwrap_or(1), 1..=1_000_000)?;
-        let state = match self.state.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => Some(wire(&parse_wire::<State>(s).ok_or_else(|| {
-                bad(
-                    "event.bad_state",
-                    format!("未知状态 \"{}\"", s.chars().take(20).collect::<String>()),
-                )
-                .at("state")
-            })?)),
-            None => None,
-        };
-        let urgency = match self.urgency.as_deref().filter(|s| !s.is_empty()) {
-            Some(u) => Some(wire(&parse_wire::<Urgency>(u).ok_or_else(|| {
-                bad(
-                    "event.bad_urgency",
-                    "urgency 应为 normal、urgent 或 very_urgent",
-                )
-                .at("urgency")
-            })?)),
-            None => None,
-        };
-        let light = match self.light.as_deref().filter(|s| !s.is_empty()) {
-            Some("green") => Some((Light::Green, now)),
-            Some("yellow") => Some((Light::Yellow, now)),
-            Some("red") => Some((Light::Red, now)),
-            Some(_) => {
-                return Err(bad("event.bad_light", "light 应为 green、yellow 或 red").at("light"));
-            }
-            None => None,
-        };
-        let category = match self.category.as_deref().filter(|s| !s.is_empty()) {
-            Some(c) if c.len() <= 8 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c.to_string()),
-            Some(_) => {
-                return Err(
-                    bad("event.bad_category", "category 应为类别代码（数字）").at("category")
-                );
-            }
-            None => None,
-        };
-        let department = match self.department.as_deref().filter(|s| !s.is_empty()) {
-            Some(d) => Some(
-                d.trim()
-                    .parse::<uuid::Uuid>()
-                    .map_err(|_| {
-                        bad("event.bad_department", "department 应为部门编号").at("department")
-                    })?
-                    .to_string(),
-            ),
-            None => None,
-        };
+        let (state, urgency, light) = self.wire_filters(now)?;
+        let (category, department) = self.codes()?;
         let text = limits::optional_text("text", self.text.as_deref(), limits::NAME_MAX)?;
         let place = self
             .region
@@ -163,6 +120,69 @@ impl ListFilter {
             per_page,
         ))
     }
+
+    /// State, urgency and light, each one of its wire values.
+    fn wire_filters(
+        &self,
+        now: DateTime<Utc>,
+    ) -> AppResult<(Option<String>, Option<String>, LightAt)> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let state = match given(&self.state).as_deref() {
+            Some(s) => Some(wire(&parse_wire::<State>(s).ok_or_else(|| {
+                bad(
+                    "event.bad_state",
+                    format!("未知状态 \"{}\"", s.chars().take(20).collect::<String>()),
+                )
+                .at("state")
+            })?)),
+            None => None,
+        };
+        let urgency = match given(&self.urgency).as_deref() {
+            Some(u) => Some(wire(&parse_wire::<Urgency>(u).ok_or_else(|| {
+                bad(
+                    "event.bad_urgency",
+                    "urgency 应为 normal、urgent 或 very_urgent",
+                )
+                .at("urgency")
+            })?)),
+            None => None,
+        };
+        let light = match given(&self.light).as_deref() {
+            Some("green") => Some((Light::Green, now)),
+            Some("yellow") => Some((Light::Yellow, now)),
+            Some("red") => Some((Light::Red, now)),
+            Some(_) => {
+                return Err(bad("event.bad_light", "light 应为 green、yellow 或 red").at("light"));
+            }
+            None => None,
+        };
+        Ok((state, urgency, light))
+    }
+
+    /// The category code and the department id, checked for their form.
+    fn codes(&self) -> AppResult<(Option<String>, Option<String>)> {
+        let category = match self.category.as_deref().filter(|s| !s.is_empty()) {
+            Some(c) if c.len() <= 8 && c.bytes().all(|b| b.is_ascii_digit()) => Some(c.to_string()),
+            Some(_) => {
+                return Err(
+                    bad("event.bad_category", "category 应为类别代码（数字）").at("category")
+                );
+            }
+            None => None,
+        };
+        let department = match self.department.as_deref().filter(|s| !s.is_empty()) {
+            Some(d) => Some(
+                d.trim()
+                    .parse::<uuid::Uuid>()
+                    .map_err(|_| {
+                        bad("event.bad_department", "department 应为部门编号").at("department")
+                    })?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        Ok((category, department))
+    }
 }
 
 /// The events in sight that pass the filters, newest first.
@@ -184,8 +204,10 @@ pub fn history_entry(h: &MoveRow) -> HistoryEntry {
     HistoryEntry {
         seq: h.seq,
         move_name: h.move_name.clone(),
-        from: h.from_state.clone(),
-        to: h.to_state.clone(),
+        from: Some(h.from_state.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|s| wire_or(s, "state", State::Reported)),
+        to: wire_or(&h.to_state, "state", State::Reported),
         actor: h.actor.clone(),
         role: h.actor_role.clone(),
         department: h.department.clone(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wangge_domain::access::Role;
 use wangge_domain::workflow::State;
-use wangge_store::WhistleRating;
+use wangge_store::{EventRow, WhistleRating};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,21 +36,8 @@ pub struct Ratings {
     pub whistle_ratings: Vec<WhistleRatingView>,
 }
 
-pub async fn rate(ctx: &Context, who: &Principal, id: &str, b: RatingsInput) -> AppResult<Ratings> {
-    if !matches!(
-        who.role(),
-        Some(Role::StreetDispatcher | Role::CommandCentre)
-    ) {
-        return Err(AppError::forbidden());
-    }
-    let e = load(ctx, who, id).await?;
-    let flow = flow_of(&e)?;
-    if !flow.whistled || flow.state != State::Closed {
-        return Err(AppError::conflict(
-            "event.not_rateable",
-            "只有吹哨且已结案的事件可以评价部门",
-        ));
-    }
+/// The ratings as given, each of a department the whistle summoned, each score 1–5.
+fn checked(e: &EventRow, b: RatingsInput) -> AppResult<Vec<WhistleRating>> {
     let summoned: Vec<&str> = e.departments.split_whitespace().collect();
     if b.ratings.is_empty() || b.ratings.len() > 50 {
         return Err(AppError::invalid(
@@ -88,6 +75,25 @@ pub async fn rate(ctx: &Context, who: &Principal, id: &str, b: RatingsInput) -> 
             comment: limits::free_text(&format!("ratings[{i}].comment"), &r.comment, 500)?,
         });
     }
+    Ok(ratings)
+}
+
+pub async fn rate(ctx: &Context, who: &Principal, id: &str, b: RatingsInput) -> AppResult<Ratings> {
+    if !matches!(
+        who.role(),
+        Some(Role::StreetDispatcher | Role::CommandCentre)
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let e = load(ctx, who, id).await?;
+    let flow = flow_of(&e)?;
+    if !flow.whistled || flow.state != State::Closed {
+        return Err(AppError::conflict(
+            "event.not_rateable",
+            "只有吹哨且已结案的事件可以评价部门",
+        ));
+    }
+    let ratings = checked(&e, b)?;
     let t = ctx.now();
     ctx.store
         .insert_whistle_ratings(&e, &ratings, &who.actor_name(), t)

@@ -169,8 +169,9 @@ pub struct HistoryEntry {
     pub seq: i64,
     #[serde(rename = "move")]
     pub move_name: String,
-    pub from: String,
-    pub to: String,
+    /// `None` for the report, which starts the history.
+    pub from: Option<State>,
+    pub to: State,
     /// The username, `system` or `public`.
     pub actor: String,
     pub role: String,

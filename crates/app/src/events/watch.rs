@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::time::Duration;
 use wangge_domain::settings::{Channel, Trigger};
-use wangge_domain::workflow::{Move, Recipient, escalates_when_overdue};
+use wangge_domain::workflow::{Flow, Move, Recipient, escalates_when_overdue};
 use wangge_store::{EventRow, NewNotification, StoreError};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -82,13 +82,44 @@ async fn one(
         ctx.store.claim_light(e, light).await?;
         return Ok(None);
     };
-    // Who hears is the administrator's rules; whether the event moves up is the workflow's.
+    let (logged, hooked) = notices(ctx, e, &flow, red);
+    let escalated = if red && escalates_when_overdue(&flow) {
+        match escalate(ctx, e, &logged, now).await {
+            Some(done) => done,
+            None => return Ok(None),
+        }
+    } else {
+        false
+    };
+    if !escalated {
+        // Not a move: the claim of the announcement is enough, once per step and light.
+        if !ctx.store.claim_light(e, light).await? {
+            return Ok(None);
+        }
+        ctx.store.insert_notifications(&logged).await?;
+    }
+    for n in &logged {
+        tracing::info!(recipient = %n.recipient, kind = %n.kind, event = %e.code, "notification");
+    }
+    deliver_webhooks(ctx, &e.code, hooked);
+    Ok(Some(Outcome { red, escalated }))
+}
+
+/// The notices of an event's light, to be logged and to be posted to the webhook. Who hears is
+/// the administrator's rules; whether the event moves up is the workflow's.
+fn notices(
+    ctx: &Context,
+    e: &EventRow,
+    flow: &Flow,
+    red: bool,
+) -> (Vec<NewNotification>, Vec<NewNotification>) {
+    let light = if red { "red" } else { "yellow" };
     let trigger = if red { Trigger::Red } else { Trigger::Yellow };
     let to = ctx
         .config
         .get()
         .settings
-        .recipients(&flow, &e.grid_code, trigger);
+        .recipients(flow, &e.grid_code, trigger);
     let step = e.step.clone().unwrap_or_default();
     let message = if red {
         format!("事件 {} 的“{}”环节已超时", e.code, step_zh(&step))
@@ -106,79 +137,77 @@ async fn one(
         message: message.clone(),
         channel: channel.into(),
     };
-    let logged: Vec<NewNotification> = to
-        .iter()
-        .filter(|(_, channels)| channels.contains(&Channel::Log))
-        .map(|(r, _)| notice(r, "log"))
-        .collect();
-    let hooked: Vec<NewNotification> = to
-        .iter()
-        .filter(|(_, channels)| channels.contains(&Channel::Webhook))
-        .map(|(r, _)| notice(r, "webhook"))
-        .collect();
-    let escalated = if red && escalates_when_overdue(&flow) {
-        // The move is the claim: of several servers, only the one whose version check passes
-        // escalates, and its notices go in with the move.
-        let along = Along {
-            notifications: logged.clone(),
-            ..Along::default()
-        };
-        let recorded = json!({"move": "escalate", "reason": "overdue", "step": step});
-        match commit_at(
-            ctx,
-            &Principal::System,
-            e,
-            e.version,
-            &Move::Escalate,
-            recorded,
-            along,
-            now,
-        )
-        .await
-        {
-            Ok(_) => true,
-            Err(err) if err.kind == crate::ErrorKind::Stale => return Ok(None),
-            Err(err) => {
-                // Announced below all the same, so the watch does not try again every pass.
-                tracing::warn!(event = %e.code, error = %err, "overdue event not escalated");
-                false
-            }
-        }
-    } else {
-        false
+    let by = |channel: Channel, name: &str| {
+        to.iter()
+            .filter(|(_, channels)| channels.contains(&channel))
+            .map(|(r, _)| notice(r, name))
+            .collect::<Vec<_>>()
     };
-    if !escalated {
-        // Not a move: the claim of the announcement is enough, once per step and light.
-        if !ctx.store.claim_light(e, light).await? {
-            return Ok(None);
+    (by(Channel::Log, "log"), by(Channel::Webhook, "webhook"))
+}
+
+/// Moves an overdue event up a level, its notices going in with the move. The move is the
+/// claim: of several servers, only the one whose version check passes escalates. `None` when
+/// another server did; `Some(false)` when the move failed (announced all the same, so the watch
+/// does not try again every pass).
+async fn escalate(
+    ctx: &Context,
+    e: &EventRow,
+    logged: &[NewNotification],
+    now: DateTime<Utc>,
+) -> Option<bool> {
+    let along = Along {
+        notifications: logged.to_vec(),
+        ..Along::default()
+    };
+    let step = e.step.clone().unwrap_or_default();
+    let recorded = json!({"move": "escalate", "reason": "overdue", "step": step});
+    let moved = commit_at(
+        ctx,
+        &Principal::System,
+        e,
+        e.version,
+        &Move::Escalate,
+        recorded,
+        along,
+        now,
+    )
+    .await;
+    match moved {
+        Ok(_) => Some(true),
+        Err(err) if err.kind == crate::ErrorKind::Stale => None,
+        Err(err) => {
+            tracing::warn!(event = %e.code, error = %err, "overdue event not escalated");
+            Some(false)
         }
-        ctx.store.insert_notifications(&logged).await?;
     }
-    for n in &logged {
-        tracing::info!(recipient = %n.recipient, kind = %n.kind, event = %e.code, "notification");
+}
+
+/// Posts the notices to the webhook in the background: delivery retries on its own time and the
+/// scan goes on. Only what was delivered is recorded.
+fn deliver_webhooks(ctx: &Context, code: &str, hooked: Vec<NewNotification>) {
+    let Some(hook) = ctx.webhook.clone() else {
+        return;
+    };
+    if hooked.is_empty() {
+        return;
     }
-    if let Some(hook) = ctx.webhook.clone()
-        && !hooked.is_empty()
-    {
-        let code = e.code.clone();
-        // Delivery retries on its own time; the scan goes on.
-        let store = ctx.store.clone();
-        tokio::spawn(async move {
-            let mut delivered = Vec::new();
-            for n in hooked {
-                match hook.deliver(&n, &code).await {
-                    Ok(()) => delivered.push(n),
-                    Err(err) => {
-                        tracing::warn!(recipient = %n.recipient, error = %err, "webhook delivery failed")
-                    }
+    let code = code.to_string();
+    let store = ctx.store.clone();
+    tokio::spawn(async move {
+        let mut delivered = Vec::new();
+        for n in hooked {
+            match hook.deliver(&n, &code).await {
+                Ok(()) => delivered.push(n),
+                Err(err) => {
+                    tracing::warn!(recipient = %n.recipient, error = %err, "webhook delivery failed")
                 }
             }
-            if let Err(err) = store.insert_notifications(&delivered).await {
-                tracing::warn!(error = %err, "cannot record webhook deliveries");
-            }
-        });
-    }
-    Ok(Some(Outcome { red, escalated }))
+        }
+        if let Err(err) = store.insert_notifications(&delivered).await {
+            tracing::warn!(error = %err, "cannot record webhook deliveries");
+        }
+    });
 }
 
 impl Context {

@@ -17,17 +17,20 @@ use serde_json::json;
 use uuid::Uuid;
 use wangge_domain::access::Permission;
 use wangge_domain::calendar::beijing;
-use wangge_domain::mediation::{CaseOrigin, CaseSource, DisputeType, RiskLevel, Signatures};
+use wangge_domain::mediation::{
+    CaseOrigin, CaseSource, CaseState, Confirmation, DisputeType, PartyKind, PartySide, RiskLevel,
+    Signatures,
+};
 use wangge_domain::workflow::Move;
 use wangge_security::pii;
-use wangge_store::{CaseEntry, CaseQuery, CaseRow, PartyRow};
+use wangge_store::{CaseEntry, CaseQuery, CaseRow, EventRow, PartyRow};
 
 fn person() -> String {
-    "person".into()
+    PartyKind::Person.as_str().into()
 }
 
 fn applicant() -> String {
-    "applicant".into()
+    PartySide::Applicant.as_str().into()
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -72,14 +75,14 @@ fn parties_of(ctx: &Context, input: &[PartyInput]) -> AppResult<Vec<PartyRow>> {
     let mut parties = Vec::with_capacity(input.len());
     for (i, p) in input.iter().enumerate() {
         let at = |field: &str| json!({"field": format!("parties[{i}].{field}")});
-        if !matches!(p.kind.as_str(), "person" | "organisation") {
+        if p.kind.parse::<PartyKind>().is_err() {
             return Err(bad(
                 "mediation.bad_party",
                 "当事人类型应为 person 或 organisation",
             )
             .with_details(at("kind")));
         }
-        if !matches!(p.side.as_str(), "applicant" | "respondent" | "other") {
+        if p.side.parse::<PartySide>().is_err() {
             return Err(bad(
                 "mediation.bad_party",
                 "当事人一方应为 applicant、respondent 或 other",
@@ -123,91 +126,79 @@ fn parties_of(ctx: &Context, input: &[PartyInput]) -> AppResult<Vec<PartyRow>> {
     Ok(parties)
 }
 
-/// Opens a case. Its place is the event's when it comes from one, else the point or grid given;
-/// the organisation and every mediator must be within the principal's sight.
-pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<CaseView> {
-    let vis = sight(who)?;
-    may_work(who)?;
-    let dispute_type: DisputeType = vocab(&b.dispute_type, "mediation.bad_type", "dispute_type")?;
-    let source: CaseSource = vocab(&b.source, "mediation.bad_source", "source")?;
-    let risk: RiskLevel = match &b.risk_level {
-        Some(r) => vocab(r, "mediation.bad_risk", "risk_level")?,
-        None => RiskLevel::Low,
-    };
-    let facts = text("facts", &b.facts, 5000)?;
-    let points = text("points", &b.points, 2000)?;
-    let amount_cents = match b.amount_yuan {
-        None => None,
-        Some(a) if a.is_finite() && (0.0..1e12).contains(&a) => Some((a * 100.0).round() as i64),
-        Some(a) => {
-            return Err(bad(
-                "mediation.bad_amount",
-                format!("争议金额应为非负数，收到 {a}"),
-            )
-            .at("amount_yuan"));
-        }
-    };
-    if b.parties.is_empty() || b.parties.len() > 200 {
-        return Err(bad("mediation.bad_parties", "请填写当事人（1–200方）"));
+/// Where a dispute happened: the event's place when it comes from one, else the point or the
+/// grid given.
+struct Place {
+    event: Option<EventRow>,
+    origin: CaseOrigin,
+    grid: String,
+    lon: Option<f64>,
+    lat: Option<f64>,
+}
+
+async fn place_of(ctx: &Context, who: &Principal, b: &OpenInput) -> AppResult<Place> {
+    if let Some(id) = &b.event_id {
+        let e = crate::events::load(ctx, who, id).await?;
+        return Ok(Place {
+            origin: CaseOrigin::Event,
+            grid: e.grid_code.clone(),
+            lon: Some(e.lon),
+            lat: Some(e.lat),
+            event: Some(e),
+        });
     }
-    // The place: the event's, or the point or grid given.
-    let (event, origin, grid, lon, lat) = match &b.event_id {
-        Some(id) => {
-            let e = crate::events::load(ctx, who, id).await?;
-            let (grid, lon, lat) = (e.grid_code.clone(), Some(e.lon), Some(e.lat));
-            (Some(e), CaseOrigin::Event, grid, lon, lat)
-        }
-        None => {
-            let origin: CaseOrigin = match &b.origin {
-                Some(o) => vocab(o, "mediation.bad_origin", "origin")?,
-                None => CaseOrigin::WalkIn,
-            };
-            if origin == CaseOrigin::Event {
-                return Err(bad(
-                    "mediation.bad_origin",
-                    "来源为网格事件时须给出 event_id",
-                ));
-            }
-            let atlas = ctx.atlas.get();
-            match (b.lon, b.lat, &b.grid) {
-                (Some(lon), Some(lat), _) => {
-                    let loc = atlas
-                        .locate(lon, lat)
-                        .ok_or_else(|| bad("mediation.outside_grids", "该位置不在任何网格内"))?;
-                    (
-                        None,
-                        origin,
-                        loc.grid.code.to_string(),
-                        Some(lon),
-                        Some(lat),
-                    )
-                }
-                (None, None, Some(g)) => {
-                    let g = g.trim();
-                    if atlas.grids_under(g).next().map(|(c, _)| c) != Some(g) {
-                        return Err(bad(
-                            "mediation.unknown_grid",
-                            format!("网格 {} 不存在", g.chars().take(20).collect::<String>()),
-                        )
-                        .at("grid"));
-                    }
-                    (None, origin, g.to_string(), None, None)
-                }
-                _ => {
-                    return Err(bad(
-                        "mediation.place_required",
-                        "请给出纠纷发生地：经纬度（lon、lat）或网格（grid）",
-                    ));
-                }
-            }
-        }
+    let origin: CaseOrigin = match &b.origin {
+        Some(o) => vocab(o, "mediation.bad_origin", "origin")?,
+        None => CaseOrigin::WalkIn,
     };
-    if !vis.sees(&grid) {
+    if origin == CaseOrigin::Event {
         return Err(bad(
-            "mediation.outside_scope",
-            "纠纷发生地不在您的管辖范围内",
+            "mediation.bad_origin",
+            "来源为网格事件时须给出 event_id",
         ));
     }
+    let atlas = ctx.atlas.get();
+    let (grid, lon, lat) = match (b.lon, b.lat, &b.grid) {
+        (Some(lon), Some(lat), _) => {
+            let loc = atlas
+                .locate(lon, lat)
+                .ok_or_else(|| bad("mediation.outside_grids", "该位置不在任何网格内"))?;
+            (loc.grid.code.to_string(), Some(lon), Some(lat))
+        }
+        (None, None, Some(g)) => {
+            let g = g.trim();
+            if atlas.grids_under(g).next().map(|(c, _)| c) != Some(g) {
+                return Err(bad(
+                    "mediation.unknown_grid",
+                    format!("网格 {} 不存在", g.chars().take(20).collect::<String>()),
+                )
+                .at("grid"));
+            }
+            (g.to_string(), None, None)
+        }
+        _ => {
+            return Err(bad(
+                "mediation.place_required",
+                "请给出纠纷发生地：经纬度（lon、lat）或网格（grid）",
+            ));
+        }
+    };
+    Ok(Place {
+        event: None,
+        origin,
+        grid,
+        lon,
+        lat,
+    })
+}
+
+/// The organisation and the mediators, all in sight; the lead belongs to the organisation,
+/// others may join from elsewhere in sight.
+async fn team_of(
+    ctx: &Context,
+    vis: &wangge_domain::access::Visibility,
+    b: &OpenInput,
+) -> AppResult<(wangge_store::MediationOrgRow, Uuid, Vec<Uuid>)> {
     let org_id = parse_id(&b.org, "mediation.bad_org", "调解组织")?;
     let org = ctx
         .store
@@ -234,7 +225,6 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
     }
     let found = ctx.store.mediators_by_id(&team).await?;
     for id in &team {
-        // The lead belongs to the organisation; others may join from elsewhere in sight.
         let ok = found
             .iter()
             .find(|m| m.id == *id)
@@ -247,9 +237,69 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
             .with_details(json!({"field": "mediators", "mediator": id})));
         }
     }
+    Ok((org, lead, team))
+}
+
+/// What the dispute is, as the opening form describes it.
+struct Described {
+    dispute_type: DisputeType,
+    source: CaseSource,
+    risk: RiskLevel,
+    facts: String,
+    points: String,
+    amount_cents: Option<i64>,
+}
+
+fn describe(b: &OpenInput) -> AppResult<Described> {
+    let dispute_type: DisputeType = vocab(&b.dispute_type, "mediation.bad_type", "dispute_type")?;
+    let source: CaseSource = vocab(&b.source, "mediation.bad_source", "source")?;
+    let risk: RiskLevel = match &b.risk_level {
+        Some(r) => vocab(r, "mediation.bad_risk", "risk_level")?,
+        None => RiskLevel::Low,
+    };
+    let facts = text("facts", &b.facts, 5000)?;
+    let points = text("points", &b.points, 2000)?;
+    let amount_cents = match b.amount_yuan {
+        None => None,
+        Some(a) if a.is_finite() && (0.0..1e12).contains(&a) => Some((a * 100.0).round() as i64),
+        Some(a) => {
+            return Err(bad(
+                "mediation.bad_amount",
+                format!("争议金额应为非负数，收到 {a}"),
+            )
+            .at("amount_yuan"));
+        }
+    };
+    Ok(Described {
+        dispute_type,
+        source,
+        risk,
+        facts,
+        points,
+        amount_cents,
+    })
+}
+
+/// Opens a case. Its place is the event's when it comes from one, else the point or grid given;
+/// the organisation and every mediator must be within the principal's sight.
+pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<CaseView> {
+    let vis = sight(who)?;
+    may_work(who)?;
+    let d = describe(&b)?;
+    if b.parties.is_empty() || b.parties.len() > 200 {
+        return Err(bad("mediation.bad_parties", "请填写当事人（1–200方）"));
+    }
+    let place = place_of(ctx, who, &b).await?;
+    if !vis.sees(&place.grid) {
+        return Err(bad(
+            "mediation.outside_scope",
+            "纠纷发生地不在您的管辖范围内",
+        ));
+    }
+    let (org, lead, team) = team_of(ctx, &vis, &b).await?;
     let parties = parties_of(ctx, &b.parties)?;
     let t = ctx.now();
-    let county = grid[..6].to_string();
+    let county = place.grid[..6].to_string();
     let day = t.with_timezone(&beijing()).format("%Y%m%d").to_string();
     let seq = ctx.store.next_case_seq(&county, &day).await?;
     let days = ctx.config.get().settings.mediation.case_days;
@@ -257,17 +307,17 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
         region_code: format!("{county}000000"),
         id: Uuid::now_v7(),
         code: format!("M{county}{day}{seq:04}"),
-        event_id: event.as_ref().map(|e| e.id),
-        dispute_type: dispute_type.as_str().into(),
-        source: source.as_str().into(),
-        origin: origin.as_str().into(),
-        facts,
-        points,
-        amount_cents,
-        risk_level: risk.as_str().into(),
-        grid_code: grid,
-        lon,
-        lat,
+        event_id: place.event.as_ref().map(|e| e.id),
+        dispute_type: d.dispute_type.as_str().into(),
+        source: d.source.as_str().into(),
+        origin: place.origin.as_str().into(),
+        facts: d.facts,
+        points: d.points,
+        amount_cents: d.amount_cents,
+        risk_level: d.risk.as_str().into(),
+        grid_code: place.grid.clone(),
+        lon: place.lon,
+        lat: place.lat,
         org_id: org.id,
         lead_mediator: lead,
         mediators: team
@@ -275,7 +325,7 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
             .map(Uuid::to_string)
             .collect::<Vec<_>>()
             .join(" "),
-        state: "open".into(),
+        state: CaseState::Open.as_str().into(),
         outcome: None,
         outcome_note: None,
         agreement: None,
@@ -283,7 +333,7 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
             .map_err(|e| AppError::internal("mediation.broken", e.to_string()))?,
         agreed_at: None,
         effective_at: None,
-        confirmation: "none".into(),
+        confirmation: Confirmation::None.as_str().into(),
         performed_at: None,
         deadline_at: t + Duration::days(days),
         opened_at: t,
@@ -293,14 +343,40 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
         next_session_at: None,
         next_session_place: None,
     };
+    write_case(
+        ctx,
+        who,
+        &c,
+        &parties,
+        place.event.as_ref(),
+        &org.name,
+        days,
+    )
+    .await?;
+    let entries = ctx.store.case_entries(&c).await?;
+    case_view(ctx, &c, &parties, &entries, &[]).await
+}
+
+/// Writes a new case with its first timeline entry and audit record. From an event (转入调解),
+/// in the one transaction of the event's move: the case, its parties, its entry, the move, its
+/// history and both audit records are written together, or none of them.
+async fn write_case(
+    ctx: &Context,
+    who: &Principal,
+    c: &CaseRow,
+    parties: &[PartyRow],
+    event: Option<&EventRow>,
+    org_name: &str,
+    days: i64,
+) -> AppResult<()> {
     let first = CaseEntry {
         seq: 1,
         kind: "opened".into(),
         body: json!({"dispute_type": c.dispute_type, "source": c.source, "origin": c.origin,
-                     "org": org.name, "parties": parties.len()})
+                     "org": org_name, "parties": parties.len()})
         .to_string(),
         actor: who.actor_name(),
-        at: t,
+        at: c.opened_at,
     };
     let audit = who.audit(
         "mediation.case_open",
@@ -308,30 +384,27 @@ pub async fn open(ctx: &Context, who: &Principal, b: OpenInput) -> AppResult<Cas
         Some(c.id.to_string()),
         json!({"code": c.code, "dispute_type": c.dispute_type, "event": c.event_id}),
     );
-    match &event {
-        // 转入调解: one transaction for the case and the event's move.
+    let rows = (c.clone(), parties.to_vec(), vec![first]);
+    match event {
         Some(e) => {
             let mv = Move::Mediate {
                 case: c.code.clone(),
                 days,
             };
-            let recorded = json!({"move": "mediate", "case": c.code, "org": org.name});
+            let recorded = json!({"move": "mediate", "case": c.code, "org": org_name});
             let along = Along {
                 audit: vec![audit],
-                cases: vec![(c.clone(), parties.clone(), vec![first])],
+                cases: vec![rows],
                 ..Along::default()
             };
             commit(ctx, who, e, e.version, &mv, recorded, along).await?;
         }
         None => {
-            ctx.store
-                .insert_cases(&[(c.clone(), parties.clone(), vec![first])])
-                .await?;
-            ctx.store.append_audit(&audit, t).await?;
+            ctx.store.insert_cases(&[rows]).await?;
+            ctx.store.append_audit(&audit, c.opened_at).await?;
         }
     }
-    let entries = ctx.store.case_entries(&c).await?;
-    case_view(ctx, &c, &parties, &entries, &[]).await
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 use wangge_domain::access::Scope;
-use wangge_store::SlipRow;
+use wangge_store::{CaseRow, SlipRow};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,37 +35,7 @@ pub async fn send(ctx: &Context, who: &Principal, b: SlipInput) -> AppResult<Sli
         return Err(conflict("mediation.closed", "调解已结束，不能再转办"));
     }
     let reason = text("reason", &b.reason, 2000)?;
-    let county = &c.grid_code[..6];
-    let outside = || {
-        bad(
-            "mediation.outside_reach",
-            format!("只能转办至本县（区）{county} 范围内的组织或部门"),
-        )
-    };
-    let (to_org, to_department) = match (&b.to_org, &b.to_department) {
-        (Some(o), None) => {
-            let id = parse_id(o, "mediation.bad_org", "调解组织")?;
-            let org = ctx.store.mediation_org(id).await?.ok_or_else(outside)?;
-            if !org.region_code.starts_with(county) || org.id == c.org_id {
-                return Err(outside());
-            }
-            (Some(id), None)
-        }
-        (None, Some(d)) => {
-            let id = parse_id(d, "mediation.bad_department", "部门")?;
-            let dept = ctx.store.department(id).await?.ok_or_else(outside)?;
-            if !dept.region_code.starts_with(county) {
-                return Err(outside());
-            }
-            (None, Some(id))
-        }
-        _ => {
-            return Err(bad(
-                "mediation.bad_receiver",
-                "请给出且只给出一个接收方：to_org 或 to_department",
-            ));
-        }
-    };
+    let (to_org, to_department) = receiver(ctx, &c, &b).await?;
     let hours = b.receipt_hours.unwrap_or(24);
     let days = b.reply_days.unwrap_or(7);
     if !(1..=720).contains(&hours) || !(1..=90).contains(&days) {
@@ -121,6 +91,44 @@ pub async fn send(ctx: &Context, who: &Principal, b: SlipInput) -> AppResult<Sli
         )
         .await?;
     Ok(SlipView::of(&slip, t))
+}
+
+/// The one organisation or department a slip goes to: within the case's county, and not the
+/// case's own organisation.
+async fn receiver(
+    ctx: &Context,
+    c: &CaseRow,
+    b: &SlipInput,
+) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
+    let county = &c.grid_code[..6];
+    let outside = || {
+        bad(
+            "mediation.outside_reach",
+            format!("只能转办至本县（区）{county} 范围内的组织或部门"),
+        )
+    };
+    match (&b.to_org, &b.to_department) {
+        (Some(o), None) => {
+            let id = parse_id(o, "mediation.bad_org", "调解组织")?;
+            let org = ctx.store.mediation_org(id).await?.ok_or_else(outside)?;
+            if !org.region_code.starts_with(county) || org.id == c.org_id {
+                return Err(outside());
+            }
+            Ok((Some(id), None))
+        }
+        (None, Some(d)) => {
+            let id = parse_id(d, "mediation.bad_department", "部门")?;
+            let dept = ctx.store.department(id).await?.ok_or_else(outside)?;
+            if !dept.region_code.starts_with(county) {
+                return Err(outside());
+            }
+            Ok((None, Some(id)))
+        }
+        _ => Err(bad(
+            "mediation.bad_receiver",
+            "请给出且只给出一个接收方：to_org 或 to_department",
+        )),
+    }
 }
 
 fn missing() -> AppError {

@@ -3,14 +3,15 @@
 
 use crate::context::Context;
 use crate::error::AppResult;
-use crate::events::views::local;
+use crate::events::views::{local, wire_or};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::mediation::{
-    Agreement, DisputeType, OrgKind, Signatures, SlipLight, confirmation_deadline, slip_light,
+    Agreement, CaseOrigin, CaseSource, CaseState, Confirmation, DisputeType, OrgKind, Outcome,
+    PartyKind, PartySide, RiskLevel, Signatures, SlipLight, confirmation_deadline, slip_light,
 };
 use wangge_security::pii;
 use wangge_store::{CaseEntry, CaseRow, MediationOrgRow, MediatorRow, PartyRow, SlipRow};
@@ -19,8 +20,8 @@ use wangge_store::{CaseEntry, CaseRow, MediationOrgRow, MediatorRow, PartyRow, S
 pub struct OrgView {
     pub id: Uuid,
     pub name: String,
-    pub kind: String,
-    pub kind_name: Option<&'static str>,
+    pub kind: OrgKind,
+    pub kind_name: &'static str,
     pub region: String,
 }
 
@@ -29,8 +30,8 @@ impl From<&MediationOrgRow> for OrgView {
         OrgView {
             id: o.id,
             name: o.name.clone(),
-            kind: o.kind.clone(),
-            kind_name: o.kind.parse::<OrgKind>().ok().map(OrgKind::label_zh),
+            kind: wire_or(&o.kind, "org kind", OrgKind::VillageCommittee),
+            kind_name: wire_or(&o.kind, "org kind", OrgKind::VillageCommittee).label_zh(),
             region: o.region_code.clone(),
         }
     }
@@ -81,12 +82,11 @@ pub struct Mediators {
 pub struct CaseSummary {
     pub id: Uuid,
     pub code: String,
-    pub dispute_type: String,
-    pub type_name: Option<&'static str>,
-    /// `open` or `closed`.
-    pub state: String,
-    pub outcome: Option<String>,
-    pub risk_level: String,
+    pub dispute_type: DisputeType,
+    pub type_name: &'static str,
+    pub state: CaseState,
+    pub outcome: Option<Outcome>,
+    pub risk_level: RiskLevel,
     pub grid: String,
     pub lead_mediator: Uuid,
     pub opened_at: chrono::DateTime<chrono::FixedOffset>,
@@ -97,20 +97,39 @@ pub struct CaseSummary {
     pub next_session: Option<NextSession>,
 }
 
-pub fn type_name(t: &str) -> Option<&'static str> {
-    t.parse::<DisputeType>().ok().map(DisputeType::label_zh)
+/// The wire values of a stored case; one unreadable is logged and shown as the plainest value.
+pub(crate) struct CaseWire {
+    pub dispute_type: DisputeType,
+    pub state: CaseState,
+    pub outcome: Option<Outcome>,
+    pub risk_level: RiskLevel,
+}
+
+impl CaseWire {
+    pub(crate) fn of(c: &CaseRow) -> CaseWire {
+        CaseWire {
+            dispute_type: wire_or(&c.dispute_type, "dispute type", DisputeType::Other),
+            state: wire_or(&c.state, "case state", CaseState::Open),
+            outcome: c
+                .outcome
+                .as_deref()
+                .map(|o| wire_or(o, "case outcome", Outcome::Ended)),
+            risk_level: wire_or(&c.risk_level, "risk level", RiskLevel::Low),
+        }
+    }
 }
 
 impl CaseSummary {
     pub fn of(c: &CaseRow, at: DateTime<Utc>) -> CaseSummary {
+        let w = CaseWire::of(c);
         CaseSummary {
             id: c.id,
             code: c.code.clone(),
-            dispute_type: c.dispute_type.clone(),
-            type_name: type_name(&c.dispute_type),
-            state: c.state.clone(),
-            outcome: c.outcome.clone(),
-            risk_level: c.risk_level.clone(),
+            dispute_type: w.dispute_type,
+            type_name: w.dispute_type.label_zh(),
+            state: w.state,
+            outcome: w.outcome,
+            risk_level: w.risk_level,
             grid: c.grid_code.clone(),
             lead_mediator: c.lead_mediator,
             opened_at: local(c.opened_at),
@@ -134,8 +153,8 @@ pub struct Cases {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartyView {
     pub seq: i64,
-    pub kind: String,
-    pub side: String,
+    pub kind: PartyKind,
+    pub side: PartySide,
     pub name: String,
     pub id_number: Option<String>,
     pub phone: Option<String>,
@@ -225,21 +244,21 @@ pub struct CaseView {
     pub id: Uuid,
     pub code: String,
     pub event_id: Option<Uuid>,
-    pub dispute_type: String,
-    pub type_name: Option<&'static str>,
-    pub source: String,
-    pub origin: String,
+    pub dispute_type: DisputeType,
+    pub type_name: &'static str,
+    pub source: CaseSource,
+    pub origin: CaseOrigin,
     pub facts: String,
     pub points: String,
     pub amount_yuan: Option<f64>,
-    pub risk_level: String,
+    pub risk_level: RiskLevel,
     pub grid: String,
     pub location: CasePoint,
     pub org: Option<OrgRef>,
     pub mediators: Vec<MediatorInCase>,
     pub lead_mediator: Uuid,
-    pub state: String,
-    pub outcome: Option<String>,
+    pub state: CaseState,
+    pub outcome: Option<Outcome>,
     pub outcome_note: Option<String>,
     pub version: i64,
     pub opened_at: chrono::DateTime<chrono::FixedOffset>,
@@ -253,8 +272,7 @@ pub struct CaseView {
     /// Who still has to sign the written agreement (parties by name, the mediator, the seal).
     pub missing_signatures: Vec<String>,
     pub effective_at: Option<chrono::DateTime<chrono::FixedOffset>>,
-    /// `none`, `applied`, `granted` or `refused`.
-    pub confirmation: String,
+    pub confirmation: Confirmation,
     /// The last day judicial confirmation may be applied for (30 days from effect).
     pub confirmation_deadline: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub performed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
@@ -276,89 +294,31 @@ pub async fn case_view(
     slips: &[SlipRow],
 ) -> AppResult<CaseView> {
     let t = ctx.now();
-    let signatures: Signatures = serde_json::from_str(&c.signatures).unwrap_or_default();
     let numbers: Vec<u32> = parties.iter().map(|p| p.seq as u32).collect();
-    let named: Vec<(u32, String)> = parties
-        .iter()
-        .map(|p| (p.seq as u32, p.name.clone()))
-        .collect();
-    let agreement: Option<Agreement> = c
-        .agreement
-        .as_deref()
-        .and_then(|a| serde_json::from_str(a).ok());
-    let parties = parties
-        .iter()
-        .map(|p| {
-            let open = |e: &Option<String>| e.as_deref().and_then(|e| ctx.keys.decrypt(e).ok());
-            PartyView {
-                seq: p.seq,
-                kind: p.kind.clone(),
-                side: p.side.clone(),
-                name: p.name.clone(),
-                id_number: open(&p.id_number_enc).map(|n| pii::mask_id_number(&n)),
-                phone: open(&p.phone_enc).map(|n| pii::mask_phone(&n)),
-                address: p.address.clone(),
-            }
-        })
-        .collect();
-    let team: Vec<Uuid> = c
-        .mediators
-        .split_whitespace()
-        .filter_map(|id| id.parse().ok())
-        .collect();
-    let found: HashMap<Uuid, MediatorRow> = ctx
-        .store
-        .mediators_by_id(&team)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    let mediators = team
-        .iter()
-        .filter_map(|id| found.get(id))
-        .map(|m| MediatorInCase {
-            id: m.id,
-            name: m.name.clone(),
-            title: m.title.clone(),
-            lead: m.id == c.lead_mediator,
-        })
-        .collect();
-    let mut org_ids = vec![c.org_id];
-    org_ids.extend(slips.iter().filter_map(|s| s.to_org));
-    let mut department_names: HashMap<Uuid, String> = HashMap::new();
-    for d in slips.iter().filter_map(|s| s.to_department) {
-        if let std::collections::hash_map::Entry::Vacant(v) = department_names.entry(d)
-            && let Some(dept) = ctx.store.department(d).await?
-        {
-            v.insert(dept.name);
-        }
-    }
-    let orgs: HashMap<Uuid, MediationOrgRow> = ctx
-        .store
-        .mediation_orgs_by_id(&org_ids)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let (agreement, signatures, missing_signatures) = signing(c, parties);
+    let parties = parties.iter().map(|p| party_view(ctx, p)).collect();
+    let mediators = mediators_of(ctx, c).await?;
+    let (orgs, department_names) = receivers(ctx, c, slips).await?;
     let org_ref = |id: &Uuid| {
         orgs.get(id).map(|o| OrgRef {
             id: o.id,
             name: o.name.clone(),
         })
     };
-    let written = c.outcome.as_deref() == Some("agreed_written");
+    let w = CaseWire::of(c);
+    let written = w.outcome == Some(Outcome::AgreedWritten);
     Ok(CaseView {
         id: c.id,
         code: c.code.clone(),
         event_id: c.event_id,
-        dispute_type: c.dispute_type.clone(),
-        type_name: type_name(&c.dispute_type),
-        source: c.source.clone(),
-        origin: c.origin.clone(),
+        dispute_type: w.dispute_type,
+        type_name: w.dispute_type.label_zh(),
+        source: wire_or(&c.source, "case source", CaseSource::Active),
+        origin: wire_or(&c.origin, "case origin", CaseOrigin::WalkIn),
         facts: c.facts.clone(),
         points: c.points.clone(),
         amount_yuan: c.amount_cents.map(|a| a as f64 / 100.0),
-        risk_level: c.risk_level.clone(),
+        risk_level: w.risk_level,
         grid: c.grid_code.clone(),
         location: CasePoint {
             lon: c.lon,
@@ -367,8 +327,8 @@ pub async fn case_view(
         org: org_ref(&c.org_id),
         mediators,
         lead_mediator: c.lead_mediator,
-        state: c.state.clone(),
-        outcome: c.outcome.clone(),
+        state: w.state,
+        outcome: w.outcome,
         outcome_note: c.outcome_note.clone(),
         version: c.version,
         opened_at: local(c.opened_at),
@@ -376,42 +336,23 @@ pub async fn case_view(
         overdue: c.state == "open" && c.deadline_at < t,
         ended_at: c.ended_at.map(local),
         parties,
-        missing_signatures: if agreement.is_some() && c.effective_at.is_none() {
-            signatures.missing(&named)
-        } else {
-            Vec::new()
-        },
+        missing_signatures,
         agreement,
         agreed_at: c.agreed_at.map(local),
         signatures,
         effective_at: c.effective_at.map(local),
-        confirmation: c.confirmation.clone(),
+        confirmation: wire_or(&c.confirmation, "confirmation", Confirmation::None),
         confirmation_deadline: c
             .effective_at
             .filter(|_| written)
             .map(|e| local(confirmation_deadline(e))),
         performed_at: c.performed_at.map(local),
         party_numbers: numbers,
-        history: entries
-            .iter()
-            .map(|e| CaseHistoryEntry {
-                seq: e.seq,
-                kind: e.kind.clone(),
-                at: local(e.at),
-                actor: e.actor.clone(),
-                body: serde_json::from_str::<Value>(&e.body).unwrap_or(Value::Null),
-            })
-            .collect(),
+        history: entries.iter().map(CaseHistoryEntry::of).collect(),
         slips: slips
             .iter()
             .map(|s| SlipView {
-                to_name: s
-                    .to_org
-                    .and_then(|o| orgs.get(&o).map(|o| o.name.clone()))
-                    .or_else(|| {
-                        s.to_department
-                            .and_then(|d| department_names.get(&d).cloned())
-                    }),
+                to_name: receiver_name(s, &orgs, &department_names),
                 ..SlipView::of(s, t)
             })
             .collect(),
@@ -425,4 +366,113 @@ pub async fn case_view(
             place: c.next_session_place.clone(),
         }),
     })
+}
+
+/// The agreement, its signatures, and who still has to sign before it takes effect.
+fn signing(c: &CaseRow, parties: &[PartyRow]) -> (Option<Agreement>, Signatures, Vec<String>) {
+    let signatures: Signatures = serde_json::from_str(&c.signatures).unwrap_or_default();
+    let agreement: Option<Agreement> = c
+        .agreement
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok());
+    let missing = if agreement.is_some() && c.effective_at.is_none() {
+        let named: Vec<(u32, String)> = parties
+            .iter()
+            .map(|p| (p.seq as u32, p.name.clone()))
+            .collect();
+        signatures.missing(&named)
+    } else {
+        Vec::new()
+    };
+    (agreement, signatures, missing)
+}
+
+fn party_view(ctx: &Context, p: &PartyRow) -> PartyView {
+    let open = |e: &Option<String>| e.as_deref().and_then(|e| ctx.keys.decrypt(e).ok());
+    PartyView {
+        seq: p.seq,
+        kind: wire_or(&p.kind, "party kind", PartyKind::Person),
+        side: wire_or(&p.side, "party side", PartySide::Other),
+        name: p.name.clone(),
+        id_number: open(&p.id_number_enc).map(|n| pii::mask_id_number(&n)),
+        phone: open(&p.phone_enc).map(|n| pii::mask_phone(&n)),
+        address: p.address.clone(),
+    }
+}
+
+/// The case's team in its own order, read in one go.
+async fn mediators_of(ctx: &Context, c: &CaseRow) -> AppResult<Vec<MediatorInCase>> {
+    let team: Vec<Uuid> = c
+        .mediators
+        .split_whitespace()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let found: HashMap<Uuid, MediatorRow> = ctx
+        .store
+        .mediators_by_id(&team)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    Ok(team
+        .iter()
+        .filter_map(|id| found.get(id))
+        .map(|m| MediatorInCase {
+            id: m.id,
+            name: m.name.clone(),
+            title: m.title.clone(),
+            lead: m.id == c.lead_mediator,
+        })
+        .collect())
+}
+
+/// The case's organisation and every receiver of its slips, by id.
+async fn receivers(
+    ctx: &Context,
+    c: &CaseRow,
+    slips: &[SlipRow],
+) -> AppResult<(HashMap<Uuid, MediationOrgRow>, HashMap<Uuid, String>)> {
+    let mut org_ids = vec![c.org_id];
+    org_ids.extend(slips.iter().filter_map(|s| s.to_org));
+    let mut department_names: HashMap<Uuid, String> = HashMap::new();
+    for d in slips.iter().filter_map(|s| s.to_department) {
+        if let std::collections::hash_map::Entry::Vacant(v) = department_names.entry(d)
+            && let Some(dept) = ctx.store.department(d).await?
+        {
+            v.insert(dept.name);
+        }
+    }
+    let orgs = ctx
+        .store
+        .mediation_orgs_by_id(&org_ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    Ok((orgs, department_names))
+}
+
+impl CaseHistoryEntry {
+    fn of(e: &CaseEntry) -> CaseHistoryEntry {
+        CaseHistoryEntry {
+            seq: e.seq,
+            kind: e.kind.clone(),
+            at: local(e.at),
+            actor: e.actor.clone(),
+            body: serde_json::from_str::<Value>(&e.body).unwrap_or(Value::Null),
+        }
+    }
+}
+
+fn receiver_name(
+    s: &SlipRow,
+    orgs: &HashMap<Uuid, MediationOrgRow>,
+    department_names: &HashMap<Uuid, String>,
+) -> Option<String> {
+    s.to_org
+        .and_then(|o| orgs.get(&o).map(|o| o.name.clone()))
+        .or_else(|| {
+            s.to_department
+                .and_then(|d| department_names.get(&d).cloned())
+        })
 }

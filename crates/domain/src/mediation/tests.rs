@@ -225,3 +225,28 @@ fn cases_are_listed_for_assessment_by_their_signs() {
     };
     assert_eq!(risk_reasons(&raised, &[]), [RiskReason::Rising]);
 }
+
+/// One mapping to strings: what serde writes is what the store keeps and `parse` reads.
+#[test]
+fn every_vocabulary_has_one_wire_id() {
+    fn check<T>(all: &[T], id: fn(T) -> &'static str)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + serde::Serialize + std::str::FromStr,
+    {
+        for v in all {
+            assert_eq!(serde_json::to_value(v).unwrap(), id(*v), "{v:?}");
+            assert!(id(*v).parse::<T>().ok() == Some(*v), "{v:?}");
+        }
+    }
+    check(DisputeType::ALL, DisputeType::as_str);
+    check(CaseSource::ALL, CaseSource::as_str);
+    check(CaseOrigin::ALL, CaseOrigin::as_str);
+    check(CaseState::ALL, CaseState::as_str);
+    check(Outcome::ALL, Outcome::as_str);
+    check(Confirmation::ALL, Confirmation::as_str);
+    check(PartyKind::ALL, PartyKind::as_str);
+    check(PartySide::ALL, PartySide::as_str);
+    check(OrgKind::ALL, OrgKind::as_str);
+    check(RiskLevel::ALL, RiskLevel::as_str);
+    assert!("closing".parse::<CaseState>().is_err());
+}

@@ -3,7 +3,7 @@
 //! security administrator the policy, the accounts awaiting approval and the roles; the audit
 //! administrator the audit trail. Anyone else is refused, as by the API.
 
-use super::{header_of, render, signed_in, urgency_zh};
+use super::{Header, header_of, render, signed_in, urgency_zh};
 use crate::error::ApiError;
 use crate::extract::{Caller, Query};
 use askama::Template;
@@ -12,11 +12,13 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use wangge_app::accounts::{self, AccountStatus};
+use wangge_app::accounts::{self, AccountStatus, AccountView};
 use wangge_app::audit::{self, AuditFilter};
-use wangge_app::{AppError, Context};
+use wangge_app::auth::SecurityPolicy;
+use wangge_app::{AppError, Configured, Context};
 use wangge_domain::access::{Permission, Role};
 use wangge_domain::calendar::beijing;
+use wangge_domain::org::DepartmentKind;
 
 pub fn router() -> Router<Context> {
     Router::new().route("/admin", get(admin))
@@ -107,19 +109,22 @@ fn limit_zh(l: wangge_domain::calendar::Limit) -> String {
     }
 }
 
-fn role_label(r: &Option<String>) -> String {
-    r.as_deref()
-        .map(|r| {
-            r.parse::<Role>()
-                .map_or(r.to_string(), |r| r.label_zh().to_string())
-        })
-        .unwrap_or_default()
+fn role_label(r: &Option<Role>) -> String {
+    r.map(|r| r.label_zh().to_string()).unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
+}
+
+/// Which of the three duties the caller holds: each shows its own sections of the page.
+#[derive(Clone, Copy)]
+struct Duties {
+    settings: bool,
+    policy: bool,
+    audit: bool,
 }
 
 async fn admin(
@@ -132,23 +137,49 @@ async fn admin(
         Err(r) => return *r,
     };
     let can = |p| who.require(p).is_ok();
-    let (settings_ok, policy_ok, audit_ok) = (
-        can(Permission::Configure),
-        can(Permission::ManageSecurity),
-        can(Permission::ReadAudit),
-    );
-    if !(settings_ok || policy_ok || audit_ok) {
+    let duties = Duties {
+        settings: can(Permission::Configure),
+        policy: can(Permission::ManageSecurity),
+        audit: can(Permission::ReadAudit),
+    };
+    if !(duties.settings || duties.policy || duties.audit) {
         return ApiError(AppError::forbidden()).into_response();
     }
     let h = header_of(&ctx, &who).await;
-    let mut page = Admin {
+    let mut page = blank(&ctx, &who, h, &q, duties);
+    if duties.settings {
+        settings_section(&ctx.config.get(), &mut page);
+    }
+    if duties.settings || duties.policy {
+        let list = match accounts::list(&ctx, &who).await {
+            Ok(l) => l.accounts,
+            Err(e) => return ApiError(e).into_response(),
+        };
+        page.pending = pending_lines(&list);
+        page.accounts = list.into_iter().map(account_line).collect();
+    }
+    if duties.policy {
+        page.policy = policy_lines(&ctx.security);
+    }
+    if duties.audit {
+        page.audit = match audit_lines(&ctx, &who, &page.actor, &page.action).await {
+            Ok(a) => a,
+            Err(e) => return ApiError(e).into_response(),
+        };
+    }
+    render(&page)
+}
+
+/// The page with what every duty sees; the sections of each duty are filled in after.
+fn blank(ctx: &Context, who: &Caller, h: Header, q: &AuditQuery, duties: Duties) -> Admin {
+    Admin {
         csrf: h.csrf,
         user: h.user,
         role: h.role,
         title: who.role().map_or("系统管理", Role::label_zh),
-        show_settings: settings_ok,
-        show_policy: policy_ok,
-        show_audit: audit_ok,
+        show_settings: duties.settings,
+        show_policy: duties.policy,
+        show_audit: duties.audit,
         settings: String::new(),
         accounts: Vec::new(),
         pending: Vec::new(),
@@ -169,122 +200,124 @@ async fn admin(
         action: q.action.clone().unwrap_or_default(),
         audit: Vec::new(),
         categories: Vec::new(),
-        department_kinds: wangge_domain::org::DepartmentKind::ALL
+        department_kinds: DepartmentKind::ALL
             .iter()
             .map(|k| (k.as_str(), k.label_zh()))
             .collect(),
         routes: Vec::new(),
-    };
-    if settings_ok {
-        let config = ctx.config.get();
-        page.settings = serde_json::to_string_pretty(&config.settings).unwrap_or_default();
-        page.categories = config
-            .catalogue
-            .iter()
-            .map(|c| CategoryLine {
-                code: c.code.clone(),
-                name: c.name.clone(),
-                major: c.major_name.clone(),
-                urgency: urgency_zh(c.urgency),
-                department: c.department.label_zh(),
-                accept: limit_zh(c.limits.accept),
-                check_in: limit_zh(c.limits.check_in),
-                handle: limit_zh(c.limits.handle),
-                verify: limit_zh(c.limits.verify),
-            })
-            .collect();
-        page.routes = config
-            .settings
-            .routing
-            .iter()
-            .map(|r| (r.category.clone(), r.region.clone(), r.department.clone()))
-            .collect();
     }
-    if settings_ok || policy_ok {
-        let list = match accounts::list(&ctx, &who).await {
-            Ok(l) => l.accounts,
-            Err(e) => return ApiError(e).into_response(),
-        };
-        for a in &list {
-            if let Some(p) = &a.proposed {
-                page.pending.push(PendingLine {
-                    id: a.id.to_string(),
-                    username: a.username.clone(),
-                    name: a.display_name.clone(),
-                    role: role_label(&p.role),
-                    scope: p.scope.code.clone().unwrap_or_default(),
-                    proposed_by: p.proposed_by.clone().unwrap_or_default(),
-                });
-            }
-        }
-        page.accounts = list
-            .into_iter()
-            .map(|a| AccountLine {
+}
+
+/// The system administrator's sections: the settings in force, the catalogue and the routing.
+fn settings_section(config: &Configured, page: &mut Admin) {
+    page.settings = serde_json::to_string_pretty(&config.settings).unwrap_or_default();
+    page.categories = config
+        .catalogue
+        .iter()
+        .map(|c| CategoryLine {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            major: c.major_name.clone(),
+            urgency: urgency_zh(c.urgency),
+            department: c.department.label_zh(),
+            accept: limit_zh(c.limits.accept),
+            check_in: limit_zh(c.limits.check_in),
+            handle: limit_zh(c.limits.handle),
+            verify: limit_zh(c.limits.verify),
+        })
+        .collect();
+    page.routes = config
+        .settings
+        .routing
+        .iter()
+        .map(|r| (r.category.clone(), r.region.clone(), r.department.clone()))
+        .collect();
+}
+
+/// The accounts another administrator has proposed, awaiting approval.
+fn pending_lines(list: &[AccountView]) -> Vec<PendingLine> {
+    list.iter()
+        .filter_map(|a| {
+            let p = a.proposed.as_ref()?;
+            Some(PendingLine {
                 id: a.id.to_string(),
-                username: a.username,
-                name: a.display_name,
-                role: match &a.proposed {
-                    Some(p) => format!("{}（待审批）", role_label(&p.role)),
-                    None => role_label(&a.role),
-                },
-                administrator: a
-                    .role
-                    .as_deref()
-                    .and_then(|r| r.parse::<Role>().ok())
-                    .is_some_and(|r| r.is_administrator()),
-                pending: a.status == AccountStatus::AwaitingApproval,
-                role_wire: a.role.unwrap_or_default(),
-                scope: a
-                    .scope
-                    .code
-                    .or(a.proposed.and_then(|p| p.scope.code))
-                    .unwrap_or_default(),
-                status: a.status.label_zh(),
-                locked: a.status == AccountStatus::Locked,
-                active: a.active,
+                username: a.username.clone(),
+                name: a.display_name.clone(),
+                role: role_label(&p.role),
+                scope: p.scope.code.clone().unwrap_or_default(),
+                proposed_by: p.proposed_by.clone().unwrap_or_default(),
             })
-            .collect();
+        })
+        .collect()
+}
+
+/// An account as the list shows it; one awaiting approval shows the role and scope proposed.
+fn account_line(a: AccountView) -> AccountLine {
+    AccountLine {
+        id: a.id.to_string(),
+        username: a.username,
+        name: a.display_name,
+        role: match &a.proposed {
+            Some(p) => format!("{}（待审批）", role_label(&p.role)),
+            None => role_label(&a.role),
+        },
+        administrator: a.role.is_some_and(Role::is_administrator),
+        pending: a.status == AccountStatus::AwaitingApproval,
+        role_wire: a.role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        scope: a
+            .scope
+            .code
+            .or(a.proposed.and_then(|p| p.scope.code))
+            .unwrap_or_default(),
+        status: a.status.label_zh(),
+        locked: a.status == AccountStatus::Locked,
+        active: a.active,
     }
-    if policy_ok {
-        let s = &ctx.security;
-        page.policy = vec![
-            ("连续失败锁定", format!("{} 次", s.max_failures)),
-            ("锁定时长", format!("{} 分钟", s.lock_for.num_minutes())),
+}
+
+/// The security administrator's section: the sign-in policy in force.
+fn policy_lines(s: &SecurityPolicy) -> Vec<(&'static str, String)> {
+    vec![
+        ("连续失败锁定", format!("{} 次", s.max_failures)),
+        ("锁定时长", format!("{} 分钟", s.lock_for.num_minutes())),
+        (
+            "会话空闲超时",
+            format!("{} 分钟", s.idle_timeout.num_minutes()),
+        ),
+        (
+            "会话最长时间",
+            format!("{} 小时", s.absolute_timeout.num_hours()),
+        ),
+    ]
+}
+
+/// The audit administrator's section: the trail, filtered by actor and action as typed.
+async fn audit_lines(
+    ctx: &Context,
+    who: &Caller,
+    actor: &str,
+    action: &str,
+) -> Result<Vec<Cells6>, AppError> {
+    let filter = AuditFilter {
+        actor: Some(actor.trim().to_string()).filter(|a| !a.is_empty()),
+        action: Some(action.trim().to_string()).filter(|a| !a.is_empty()),
+        ..Default::default()
+    };
+    let found = audit::search(ctx, who, &filter).await?;
+    Ok(found
+        .records
+        .into_iter()
+        .map(|r| {
             (
-                "会话空闲超时",
-                format!("{} 分钟", s.idle_timeout.num_minutes()),
-            ),
-            (
-                "会话最长时间",
-                format!("{} 小时", s.absolute_timeout.num_hours()),
-            ),
-        ];
-    }
-    if audit_ok {
-        let filter = AuditFilter {
-            actor: Some(page.actor.trim().to_string()).filter(|a| !a.is_empty()),
-            action: Some(page.action.trim().to_string()).filter(|a| !a.is_empty()),
-            ..Default::default()
-        };
-        page.audit = match audit::search(&ctx, &who, &filter).await {
-            Ok(found) => found
-                .records
-                .into_iter()
-                .map(|r| {
-                    (
-                        r.seq,
-                        r.at.with_timezone(&beijing())
-                            .format("%Y-%m-%d %H:%M:%S")
-                            .to_string(),
-                        r.actor,
-                        r.actor_role.unwrap_or_default(),
-                        r.action,
-                        r.record_id.unwrap_or_default(),
-                    )
-                })
-                .collect(),
-            Err(e) => return ApiError(e).into_response(),
-        };
-    }
-    render(&page)
+                r.seq,
+                r.at.with_timezone(&beijing())
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                r.actor,
+                r.actor_role.unwrap_or_default(),
+                r.action,
+                r.record_id.unwrap_or_default(),
+            )
+        })
+        .collect())
 }

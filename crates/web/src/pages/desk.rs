@@ -13,11 +13,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use wangge_app::Context;
-use wangge_app::events::desk::{self, Part, QueueFilter};
+use wangge_app::events::desk::{self, Part, QueueFilter, QueueRow};
+use wangge_app::{Configured, Context};
 use wangge_domain::calendar::Light;
 use wangge_domain::workflow::State as EventState;
 use wangge_domain::{parse_wire, wire};
+use wangge_store::SlipRow;
 
 pub fn router() -> Router<Context> {
     Router::new().route("/desk", get(desk))
@@ -92,16 +93,7 @@ async fn desk(
     let state_filter = q.state.clone().unwrap_or_default();
     let light_filter = q.light.clone().unwrap_or_default();
     let text = q.text.clone().unwrap_or_default();
-    let before = q
-        .before
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .zip(
-            q.before_id
-                .as_deref()
-                .and_then(|i| i.parse::<uuid::Uuid>().ok()),
-        );
+    let before = before_of(&q);
     let filter = QueueFilter {
         state: parse_wire::<EventState>(&state_filter),
         light: parse_wire::<Light>(&light_filter),
@@ -113,81 +105,21 @@ async fn desk(
         Err(e) => return ApiError(e).into_response(),
     };
     let config = ctx.config.get();
-    let rows = queue
-        .rows
-        .iter()
-        .map(|r| {
-            let e = &r.event;
-            Row {
-                id: e.id.to_string(),
-                code: e.code.clone(),
-                category: config
-                    .category(&e.category)
-                    .map_or(e.category.clone(), |c| c.name),
-                urgency: urgency_zh(e.urgency),
-                state: e.state.label_zh(),
-                description: e.description.chars().take(60).collect(),
-                due: short(e.deadlines.first().and_then(|d| d.due_at)),
-                light: light_wire(e.light),
-                light_label: light_zh(e.light),
-                version: e.version,
-                part: match r.part {
-                    Some(Part::Lead) => "主办",
-                    Some(Part::Co) => "协办",
-                    None => "",
-                },
-                checked_in: match (r.part, r.checked_in) {
-                    (_, true) => "已报到",
-                    (Some(_), false) => "待报到",
-                    (None, false) => "",
-                },
-                can_check_in: r.can_check_in,
-            }
-        })
-        .collect();
+    let rows = queue.rows.iter().map(|r| row_of(&config, r)).collect();
     let filters = format!(
         "/desk?state={}&light={}&text={}",
         encode(&state_filter),
         encode(&light_filter),
         encode(&text)
     );
-    let older = queue.last.map_or_else(String::new, |(at, id)| {
-        format!(
-            "{filters}&before={}&before_id={id}",
-            encode(&at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        )
-    });
-    let now = ctx.now();
-    let slips = queue
-        .slips
-        .into_iter()
-        .map(|x| SlipLine {
-            id: x.id.to_string(),
-            reason: x.reason,
-            receipt_due: short_utc(Some(x.receipt_due_at)),
-            late: x
-                .received_at
-                .map_or(now > x.receipt_due_at, |r| r > x.receipt_due_at),
-            received: x.received_at.is_some(),
-            replied: x.replied_at.is_some(),
-        })
-        .collect();
+    let older = older_link(&filters, queue.last);
+    let slips = slip_lines(queue.slips, ctx.now());
     let h = header_of(&ctx, &who).await;
     render(&Desk {
         csrf: h.csrf,
         user: h.user,
         role: h.role,
-        states: [
-            EventState::Reported,
-            EventState::Accepted,
-            EventState::Dispatched,
-            EventState::Handling,
-            EventState::Handled,
-            EventState::Closed,
-        ]
-        .iter()
-        .map(|s| (wire(s), s.label_zh()))
-        .collect(),
+        states: state_choices(),
         state: state_filter,
         light: light_filter,
         text,
@@ -199,4 +131,90 @@ async fn desk(
         inbox: queue.inbox,
         slips,
     })
+}
+
+/// Where the page starts: after the last row of the page before, when the link carries both its
+/// time and its id (either alone is ignored, and the newest page shown).
+fn before_of(q: &DeskQuery) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    q.before
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .zip(
+            q.before_id
+                .as_deref()
+                .and_then(|i| i.parse::<uuid::Uuid>().ok()),
+        )
+}
+
+/// The link to the next, older page: the same filters, starting after the last row shown.
+fn older_link(filters: &str, last: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>) -> String {
+    last.map_or_else(String::new, |(at, id)| {
+        format!(
+            "{filters}&before={}&before_id={id}",
+            encode(&at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        )
+    })
+}
+
+/// The states the filter offers, in the order of the workflow.
+fn state_choices() -> Vec<(String, &'static str)> {
+    [
+        EventState::Reported,
+        EventState::Accepted,
+        EventState::Dispatched,
+        EventState::Handling,
+        EventState::Handled,
+        EventState::Closed,
+    ]
+    .iter()
+    .map(|s| (wire(s), s.label_zh()))
+    .collect()
+}
+
+fn row_of(config: &Configured, r: &QueueRow) -> Row {
+    let e = &r.event;
+    Row {
+        id: e.id.to_string(),
+        code: e.code.clone(),
+        category: config
+            .category(&e.category)
+            .map_or(e.category.clone(), |c| c.name),
+        urgency: urgency_zh(e.urgency),
+        state: e.state.label_zh(),
+        description: e.description.chars().take(60).collect(),
+        due: short(e.deadlines.first().and_then(|d| d.due_at)),
+        light: light_wire(e.light),
+        light_label: light_zh(e.light),
+        version: e.version,
+        part: match r.part {
+            Some(Part::Lead) => "主办",
+            Some(Part::Co) => "协办",
+            None => "",
+        },
+        checked_in: match (r.part, r.checked_in) {
+            (_, true) => "已报到",
+            (Some(_), false) => "待报到",
+            (None, false) => "",
+        },
+        can_check_in: r.can_check_in,
+    }
+}
+
+/// The transfer slips sent to a department; a receipt is late once past its due time, whether
+/// still awaited or given after it.
+fn slip_lines(slips: Vec<SlipRow>, now: chrono::DateTime<chrono::Utc>) -> Vec<SlipLine> {
+    slips
+        .into_iter()
+        .map(|x| SlipLine {
+            id: x.id.to_string(),
+            reason: x.reason,
+            receipt_due: short_utc(Some(x.receipt_due_at)),
+            late: x
+                .received_at
+                .map_or(now > x.receipt_due_at, |r| r > x.receipt_due_at),
+            received: x.received_at.is_some(),
+            replied: x.replied_at.is_some(),
+        })
+        .collect()
 }

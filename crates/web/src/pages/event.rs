@@ -2,7 +2,9 @@
 //! department, likely duplicates with a merge form each, a form for each move the user may make
 //! now, and the history.
 
-use super::{header_of, light_wire, move_label, not_found, render, short, signed_in, urgency_zh};
+use super::{
+    Header, header_of, light_wire, move_label, not_found, render, short, signed_in, urgency_zh,
+};
 use crate::error::ApiError;
 use crate::extract::{Caller, Path};
 use askama::Template;
@@ -10,8 +12,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use wangge_app::events::desk;
-use wangge_app::{Context, ErrorKind};
+use wangge_app::events::desk::{self, Workbench};
+use wangge_app::events::views::HistoryEntry;
+use wangge_app::{Configured, Context, ErrorKind};
 
 pub fn router() -> Router<Context> {
     Router::new().route("/events/{id}", get(event_page))
@@ -186,20 +189,14 @@ async fn event_page(
         Err(e) => return ApiError(e).into_response(),
     };
     let config = ctx.config.get();
-    let e = &w.detail.event;
-    let departments: Vec<(String, String)> = w
-        .departments
-        .iter()
-        .map(|d| (d.id.to_string(), d.name.clone()))
-        .collect();
-    let categories: Vec<(String, String)> = config
-        .catalogue
-        .iter()
-        .map(|c| (c.code.clone(), format!("{} {}", c.code, c.name)))
-        .collect();
-    let deadline = e.deadlines.first();
     let h = header_of(&ctx, &who).await;
-    render(&EventPage {
+    render(&page_of(&config, &w, h))
+}
+
+fn page_of(config: &Configured, w: &Workbench, h: Header) -> EventPage {
+    let e = &w.detail.event;
+    let deadline = e.deadlines.first();
+    EventPage {
         csrf: h.csrf,
         user: h.user,
         role: h.role,
@@ -226,39 +223,56 @@ async fn event_page(
             .map_or_else(|| "—".into(), |d| d.name.clone()),
         lon: e.location.lon,
         lat: e.location.lat,
-        duplicates: w
-            .duplicates
-            .iter()
-            .map(|d| Duplicate {
-                id: d.id.to_string(),
-                code: d.code.clone(),
-                state: d.state.label_zh(),
-                distance_m: d.distance_m,
-                description: d.description.chars().take(60).collect(),
-            })
-            .collect(),
+        duplicates: duplicate_lines(w),
         mediate: w.can_mediate,
-        moves: w
-            .moves
-            .iter()
-            .map(|n| form_of(n, &departments, &categories))
-            .collect(),
-        history: w
-            .detail
-            .history
-            .iter()
-            .map(|h| {
-                let note = ["reason", "note", "text", "comment", "task"]
-                    .iter()
-                    .find_map(|k| h.body[k].as_str().map(str::to_string))
-                    .unwrap_or_default();
-                HistoryLine {
-                    at: h.at.format("%Y-%m-%d %H:%M").to_string(),
-                    label: move_label(&h.move_name),
-                    actor: h.actor.clone(),
-                    note,
-                }
-            })
-            .collect(),
-    })
+        moves: move_forms(config, w),
+        history: w.detail.history.iter().map(history_line).collect(),
+    }
+}
+
+/// 疑似重复: the likely duplicates, each with a form to merge into it.
+fn duplicate_lines(w: &Workbench) -> Vec<Duplicate> {
+    w.duplicates
+        .iter()
+        .map(|d| Duplicate {
+            id: d.id.to_string(),
+            code: d.code.clone(),
+            state: d.state.label_zh(),
+            distance_m: d.distance_m,
+            description: d.description.chars().take(60).collect(),
+        })
+        .collect()
+}
+
+/// A form for each move the user may make now, its pickers filled with the departments that may
+/// take the event and the catalogue.
+fn move_forms(config: &Configured, w: &Workbench) -> Vec<MoveForm> {
+    let departments: Vec<(String, String)> = w
+        .departments
+        .iter()
+        .map(|d| (d.id.to_string(), d.name.clone()))
+        .collect();
+    let categories: Vec<(String, String)> = config
+        .catalogue
+        .iter()
+        .map(|c| (c.code.clone(), format!("{} {}", c.code, c.name)))
+        .collect();
+    w.moves
+        .iter()
+        .map(|n| form_of(n, &departments, &categories))
+        .collect()
+}
+
+/// A move in the history, with the first note it carries (moves name their note differently).
+fn history_line(h: &HistoryEntry) -> HistoryLine {
+    let note = ["reason", "note", "text", "comment", "task"]
+        .iter()
+        .find_map(|k| h.body[k].as_str().map(str::to_string))
+        .unwrap_or_default();
+    HistoryLine {
+        at: h.at.format("%Y-%m-%d %H:%M").to_string(),
+        label: move_label(&h.move_name),
+        actor: h.actor.clone(),
+        note,
+    }
 }
