@@ -6,6 +6,7 @@
 use chrono::{Duration, SubsecRound, TimeZone, Utc};
 use geo::Centroid;
 use serde_json::json;
+use std::sync::{Arc, OnceLock};
 use wangge_app::events::{intake, moves, watch};
 use wangge_app::{Clock, Context, ErrorKind, Principal, accounts, auth, portal};
 use wangge_domain::access::Visibility;
@@ -18,7 +19,14 @@ use wangge_store::{AuditQuery, NewAccount};
 struct World {
     db: TestDb,
     ctx: Context,
-    city: wangge_demo::DemoCity,
+    city: Arc<wangge_demo::DemoCity>,
+}
+
+/// The demo city, generated once per test binary: the tests only read it.
+fn city() -> Arc<wangge_demo::DemoCity> {
+    static CITY: OnceLock<Arc<wangge_demo::DemoCity>> = OnceLock::new();
+    CITY.get_or_init(|| Arc::new(wangge_demo::generate(2026)))
+        .clone()
 }
 
 /// A Tuesday morning in Beijing, on the clock the tests move.
@@ -33,7 +41,7 @@ fn start() -> chrono::DateTime<Utc> {
 async fn world(backend: TestBackend) -> World {
     let db = TestDb::open(backend).await;
     let keys = KeyRing::parse(&KeyRing::generate_file()).unwrap();
-    let city = wangge_demo::generate(2026);
+    let city = city();
     db.store
         .apply_plan(&Plan {
             regions: city.regions.clone(),

@@ -1,8 +1,11 @@
 use super::*;
-use geo::Area;
-use std::collections::HashMap;
+use crate::city::apportion;
+use geo::{Area, Centroid};
+use std::collections::{HashMap, HashSet};
 use wangge_domain::import::{ImportOptions, Item, check_collection};
+use wangge_domain::org::TeamRole;
 use wangge_domain::region::RegionKind;
+use wangge_domain::{GridType, Level};
 
 fn city() -> &'static DemoCity {
     static CITY: std::sync::OnceLock<DemoCity> = std::sync::OnceLock::new();

@@ -10,11 +10,12 @@ use crate::geometry::parse_geometry;
 use crate::model::{Grid, Region, area_m2};
 use crate::region::{GridCode, GridType, Level, RegionCode};
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
-use geo::{BooleanOps, BoundingRect, CoordsIter, MultiPolygon};
-use rstar::{AABB, RTree, RTreeObject};
+use geo::{BooleanOps, CoordsIter, MultiPolygon};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+mod overlaps;
 
 /// One thing wrong with one feature.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,44 +70,108 @@ fn prop<'a>(props: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Checks one feature on its own. `feature` is the whole GeoJSON Feature object.
-pub fn read_feature(index: usize, feature: &Value) -> Result<Item, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let props = feature.get("properties").unwrap_or(&Value::Null);
-    let code_text = prop(props, "code").map(str::to_string);
-    let mut fail = |reason: String| {
-        problems.push(Problem {
-            index,
-            code: code_text.clone(),
+/// The problems found so far with one feature, each under the feature's index and the code it
+/// gave (or none), so every check reports in the same shape.
+struct Findings {
+    index: usize,
+    code: Option<String>,
+    problems: Vec<Problem>,
+}
+
+impl Findings {
+    fn fail(&mut self, reason: String) {
+        self.problems.push(Problem {
+            index: self.index,
+            code: self.code.clone(),
             reason,
         })
+    }
+
+    /// The value, or `None` with the error recorded.
+    fn ok<T, E: std::fmt::Display>(&mut self, r: Result<T, E>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// What every feature carries whatever its level, read before the level-specific checks.
+struct Common<'a> {
+    name: Option<&'a str>,
+    level: Level,
+    code: String,
+    parent: Option<&'a str>,
+    shape: Option<MultiPolygon<f64>>,
+}
+
+/// Checks one feature on its own. `feature` is the whole GeoJSON Feature object.
+pub fn read_feature(index: usize, feature: &Value) -> Result<Item, Vec<Problem>> {
+    let props = feature.get("properties").unwrap_or(&Value::Null);
+    let mut found = Findings {
+        index,
+        code: prop(props, "code").map(str::to_string),
+        problems: Vec::new(),
     };
+    let item = read_common(feature, props, &mut found).and_then(|common| {
+        if common.level == Level::Grid {
+            read_grid(props, common, &mut found)
+        } else {
+            read_region(common, &mut found)
+        }
+    });
+    item.ok_or(found.problems)
+}
+
+/// `None` when the level or the code is missing or unknown: the rest of the checks depend on them.
+fn read_common<'a>(
+    feature: &'a Value,
+    props: &'a Value,
+    found: &mut Findings,
+) -> Option<Common<'a>> {
     if feature.get("type").and_then(Value::as_str) != Some("Feature") {
-        fail("不是 GeoJSON Feature（type 应为 \"Feature\"）".into());
+        found.fail("不是 GeoJSON Feature（type 应为 \"Feature\"）".into());
     }
     if !props.is_object() {
-        fail("缺少 properties 对象".into());
+        found.fail("缺少 properties 对象".into());
     }
     let name = prop(props, "name");
     if name.is_none() {
-        fail("缺少名称 name".into());
+        found.fail("缺少名称 name".into());
     }
     let level = match prop(props, "level") {
         None => {
-            fail("缺少层级 level".into());
+            found.fail("缺少层级 level".into());
             None
         }
-        Some(l) => match l.parse::<Level>() {
-            Ok(l) => Some(l),
-            Err(e) => {
-                fail(e.to_string());
-                None
-            }
-        },
+        Some(l) => found.ok(l.parse::<Level>()),
     };
-    let parent_text = prop(props, "parent_code");
+    let parent = prop(props, "parent_code");
     let geometry = feature.get("geometry").unwrap_or(&Value::Null);
-    let shape = match (level, geometry) {
+    let shape = read_shape(level, geometry, found);
+    let level = level?;
+    let Some(code) = found.code.clone() else {
+        found.fail("缺少代码 code".into());
+        return None;
+    };
+    Some(Common {
+        name,
+        level,
+        code,
+        parent,
+        shape,
+    })
+}
+
+fn read_shape(
+    level: Option<Level>,
+    geometry: &Value,
+    found: &mut Findings,
+) -> Option<MultiPolygon<f64>> {
+    match (level, geometry) {
         // Regions above the grid may be imported without a shape (codes and names only).
         (Some(l), Value::Null) if l != Level::Grid => None,
         // An unknown level is already reported; whether a shape is required is then unknowable.
@@ -115,113 +180,108 @@ pub fn read_feature(index: usize, feature: &Value) -> Result<Item, Vec<Problem>>
             Ok(s) => Some(s),
             Err(ps) => {
                 for p in ps {
-                    fail(p.to_string());
+                    found.fail(p.to_string());
                 }
                 None
             }
         },
-    };
-    let Some(level) = level else {
-        return Err(problems);
-    };
-    let Some(code_text) = code_text.clone() else {
-        fail("缺少代码 code".into());
-        return Err(problems);
-    };
-
-    if level == Level::Grid {
-        let code = match GridCode::parse(&code_text) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                fail(e.to_string());
-                None
-            }
-        };
-        let grid_type = match prop(props, "grid_type")
-            .unwrap_or("basic")
-            .parse::<GridType>()
-        {
-            Ok(t) => Some(t),
-            Err(e) => {
-                fail(e.to_string());
-                None
-            }
-        };
-        match (parent_text, &code) {
-            (None, _) => fail("缺少上级代码 parent_code（网格的上级是社区或村）".into()),
-            (Some(p), Some(c)) if !c.as_str().starts_with(p) || p.len() != 12 => fail(format!(
-                "网格编码 {c} 不以上级社区代码 {p} 开头（网格编码 = 社区12位代码 + 3位序号）"
-            )),
-            _ => {}
-        }
-        if let (true, Some(code), Some(grid_type), Some(shape), Some(name)) =
-            (problems.is_empty(), code, grid_type, shape, name)
-        {
-            let dedicated_kind = prop(props, "dedicated_kind").map(str::to_string);
-            return Ok(Item::Grid(Grid {
-                code,
-                name: name.to_string(),
-                grid_type,
-                dedicated_kind: if grid_type == GridType::Dedicated {
-                    dedicated_kind
-                } else {
-                    None
-                },
-                shape,
-            }));
-        }
-        return Err(problems);
     }
+}
 
-    let code = match RegionCode::parse(&code_text) {
+fn read_grid(props: &Value, common: Common, found: &mut Findings) -> Option<Item> {
+    let code = found.ok(GridCode::parse(&common.code));
+    let grid_type = found.ok(prop(props, "grid_type")
+        .unwrap_or("basic")
+        .parse::<GridType>());
+    match (common.parent, &code) {
+        (None, _) => found.fail("缺少上级代码 parent_code（网格的上级是社区或村）".into()),
+        (Some(p), Some(c)) if !c.as_str().starts_with(p) || p.len() != 12 => found.fail(format!(
+            "网格编码 {c} 不以上级社区代码 {p} 开头（网格编码 = 社区12位代码 + 3位序号）"
+        )),
+        _ => {}
+    }
+    let (true, Some(code), Some(grid_type), Some(shape), Some(name)) = (
+        found.problems.is_empty(),
+        code,
+        grid_type,
+        common.shape,
+        common.name,
+    ) else {
+        return None;
+    };
+    let dedicated_kind = prop(props, "dedicated_kind").map(str::to_string);
+    Some(Item::Grid(Grid {
+        code,
+        name: name.to_string(),
+        grid_type,
+        dedicated_kind: if grid_type == GridType::Dedicated {
+            dedicated_kind
+        } else {
+            None
+        },
+        shape,
+    }))
+}
+
+fn read_region(common: Common, found: &mut Findings) -> Option<Item> {
+    let level = common.level;
+    let code = match RegionCode::parse(&common.code) {
         Ok(c) if c.level() == level => Some(c),
         Ok(c) => {
-            fail(format!(
+            found.fail(format!(
                 "代码 {c} 的形态是{}级，与 level \"{level}\" 不符",
                 c.level().label_zh()
             ));
             None
         }
         Err(e) => {
-            fail(e.to_string());
+            found.fail(e.to_string());
             None
         }
     };
-    let parent = match (level, parent_text) {
+    let parent = read_region_parent(level, common.parent, found);
+    if let (Some(c), Some(p)) = (&code, &parent)
+        && (!c.as_str().starts_with(p.prefix()) || c.parent().as_ref() != Some(p))
+    {
+        found.fail(format!(
+            "代码 {c} 不以上级代码 {p} 的有效前缀 {} 开头，或不是其直接下级",
+            p.prefix()
+        ));
+    }
+    match (found.problems.is_empty(), code, common.name) {
+        (true, Some(code), Some(name)) => Some(Item::Region(Region {
+            code,
+            level,
+            name: name.to_string(),
+            parent,
+            shape: common.shape,
+        })),
+        _ => None,
+    }
+}
+
+fn read_region_parent(
+    level: Level,
+    parent: Option<&str>,
+    found: &mut Findings,
+) -> Option<RegionCode> {
+    match (level, parent) {
         (Level::City, None) => None,
         (Level::City, Some(p)) => {
-            fail(format!("市级区划不应有上级代码（收到 {p}）"));
+            found.fail(format!("市级区划不应有上级代码（收到 {p}）"));
             None
         }
         (_, None) => {
-            fail("缺少上级代码 parent_code".into());
+            found.fail("缺少上级代码 parent_code".into());
             None
         }
         (_, Some(p)) => match RegionCode::parse(p) {
             Ok(p) => Some(p),
             Err(e) => {
-                fail(format!("上级代码无效：{e}"));
+                found.fail(format!("上级代码无效：{e}"));
                 None
             }
         },
-    };
-    if let (Some(c), Some(p)) = (&code, &parent)
-        && (!c.as_str().starts_with(p.prefix()) || c.parent().as_ref() != Some(p))
-    {
-        fail(format!(
-            "代码 {c} 不以上级代码 {p} 的有效前缀 {} 开头，或不是其直接下级",
-            p.prefix()
-        ));
-    }
-    match (problems.is_empty(), code, name) {
-        (true, Some(code), Some(name)) => Ok(Item::Region(Region {
-            code,
-            level,
-            name: name.to_string(),
-            parent,
-            shape,
-        })),
-        _ => Err(problems),
     }
 }
 
@@ -230,24 +290,6 @@ pub fn read_feature(index: usize, feature: &Value) -> Result<Item, Vec<Problem>>
 pub enum Stage {
     Reading,
     Overlaps,
-}
-
-struct Boxed {
-    envelope: AABB<[f64; 2]>,
-    slot: usize,
-}
-
-impl RTreeObject for Boxed {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
-
-fn envelope(shape: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
-    shape
-        .bounding_rect()
-        .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
 }
 
 /// Area of `a` that lies outside `b`, in square metres, computed only when some vertex of `a` is
@@ -262,7 +304,7 @@ fn area_outside(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
 }
 
 /// Checks the features against each other and the existing tree. `items` are `(index, item)` for
-/// every feature that passed [`read_feature`]; `earlier` are the problems those calls reported.
+/// every feature that passed [`read_feature`]; `problems` are the ones those calls reported.
 pub fn check_collection(
     items: Vec<(usize, Item)>,
     mut problems: Vec<Problem>,
@@ -271,131 +313,11 @@ pub fn check_collection(
     options: ImportOptions,
     progress: &mut dyn FnMut(Stage, usize, usize),
 ) -> Result<Plan, Vec<Problem>> {
-    let mut report = |index: usize, code: &str, reason: String| {
-        problems.push(Problem {
-            index,
-            code: Some(code.to_string()),
-            reason,
-        })
-    };
-
-    // Duplicates within the file.
-    let mut first_seen: HashMap<&str, usize> = HashMap::new();
-    for (index, item) in &items {
-        if let Some(first) = first_seen.insert(item.code(), *index) {
-            first_seen.insert(item.code(), first);
-            report(
-                *index,
-                item.code(),
-                format!("代码重复：与第 {first} 个要素相同"),
-            );
-        }
-    }
-
-    // Parents, from the file or the database.
-    let mut levels: HashMap<&str, Level> = existing_regions
-        .iter()
-        .map(|r| (r.code.as_str(), r.level))
-        .collect();
-    let mut shapes: HashMap<&str, &MultiPolygon<f64>> = existing_regions
-        .iter()
-        .filter_map(|r| r.shape.as_ref().map(|s| (r.code.as_str(), s)))
-        .collect();
-    for (_, item) in &items {
-        if let Item::Region(r) = item {
-            levels.insert(r.code.as_str(), r.level);
-            // A region imported without a shape keeps the one stored (names-only updates).
-            if let Some(s) = &r.shape {
-                shapes.insert(r.code.as_str(), s);
-            }
-        }
-    }
-    let mut community_of: Vec<(usize, usize)> = Vec::new();
-    for (k, (index, item)) in items.iter().enumerate() {
-        let (parent, want) = match item {
-            Item::Region(r) => match &r.parent {
-                Some(p) => (p.as_str().to_string(), r.level.parent()),
-                None => continue,
-            },
-            Item::Grid(g) => (
-                g.code.community().as_str().to_string(),
-                Some(Level::Community),
-            ),
-        };
-        match levels.get(parent.as_str()) {
-            None => report(
-                *index,
-                item.code(),
-                format!("上级 {parent} 不存在（文件和数据库中都没有）"),
-            ),
-            Some(l) if Some(*l) != want => report(
-                *index,
-                item.code(),
-                format!("上级 {parent} 是{}级，不能直接管辖此要素", l.label_zh()),
-            ),
-            Some(_) => {
-                if let Item::Grid(_) = item {
-                    community_of.push((k, *index));
-                }
-            }
-        }
-    }
-
-    // A grid must lie inside its community, where the community has a shape.
-    for &(k, index) in &community_of {
-        let Item::Grid(g) = &items[k].1 else { continue };
-        if let Some(c) = shapes.get(g.code.community().as_str()) {
-            let outside = area_outside(&g.shape, c);
-            if outside > options.tolerance_m2 {
-                report(
-                    index,
-                    g.code.as_str(),
-                    format!(
-                        "网格超出所属社区 {} 的范围约 {:.0} 平方米",
-                        g.code.community(),
-                        outside
-                    ),
-                );
-            }
-        }
-    }
-
-    // Grids must not overlap: the file's grids against each other and against the grids already
-    // stored that the file does not replace.
-    let file_codes: HashSet<&str> = items.iter().map(|(_, i)| i.code()).collect();
-    let mut all: Vec<(Option<usize>, &Grid)> = Vec::new();
-    for (index, item) in &items {
-        if let Item::Grid(g) = item {
-            all.push((Some(*index), g));
-        }
-    }
-    for g in existing_grids {
-        if !file_codes.contains(g.code.as_str()) {
-            all.push((None, g));
-        }
-    }
-    let boxes: Vec<Boxed> = all
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, (_, g))| envelope(&g.shape).map(|envelope| Boxed { envelope, slot }))
-        .collect();
-    let tree = RTree::bulk_load(boxes);
-    let new_slots: Vec<usize> = (0..all.len()).filter(|&s| all[s].0.is_some()).collect();
-    let total = new_slots.len();
-    let overlaps = find_overlaps(&all, &tree, &new_slots, options, progress, total);
-    for (a, b, area) in overlaps {
-        // Report on both features when both come from the file, so each one's list is complete.
-        for (this, that) in [(a, b), (b, a)] {
-            if let (Some(index), g) = all[this] {
-                let other = all[that].1;
-                report(
-                    index,
-                    g.code.as_str(),
-                    format!("与网格 {} 重叠约 {:.0} 平方米", other.code, area),
-                );
-            }
-        }
-    }
+    report_duplicates(&items, &mut problems);
+    let tree = Tree::of(existing_regions, &items);
+    let community_of = report_parents(&items, &tree, &mut problems);
+    report_outside_community(&items, &community_of, &tree, options, &mut problems);
+    overlaps::report_overlaps(&items, existing_grids, options, progress, &mut problems);
 
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.index);
@@ -411,71 +333,127 @@ pub fn check_collection(
     Ok(plan)
 }
 
-type Overlap = (usize, usize, f64);
+fn report(problems: &mut Vec<Problem>, index: usize, code: &str, reason: String) {
+    problems.push(Problem {
+        index,
+        code: Some(code.to_string()),
+        reason,
+    })
+}
 
-/// Pairs (new slot, other slot, area m²) that overlap beyond the tolerance. Each pair of two new
-/// grids is tested once. Runs on every core: this is the expensive part of a large import.
-fn find_overlaps(
-    all: &[(Option<usize>, &Grid)],
-    tree: &RTree<Boxed>,
-    new_slots: &[usize],
-    options: ImportOptions,
-    progress: &mut dyn FnMut(Stage, usize, usize),
-    total: usize,
-) -> Vec<Overlap> {
-    let check = |slot: usize, out: &mut Vec<Overlap>| {
-        let g = all[slot].1;
-        let Some(env) = envelope(&g.shape) else {
-            return;
-        };
-        for other in tree.locate_in_envelope_intersecting(&env) {
-            let o = other.slot;
-            if o == slot || (all[o].0.is_some() && o < slot) {
-                continue;
-            }
-            // Boxes that only share an edge cannot hold an overlap of positive area.
-            let (a, b) = (env, other.envelope);
-            let overlap_w = a.upper()[0].min(b.upper()[0]) - a.lower()[0].max(b.lower()[0]);
-            let overlap_h = a.upper()[1].min(b.upper()[1]) - a.lower()[1].max(b.lower()[1]);
-            if overlap_w <= 0.0 || overlap_h <= 0.0 {
-                continue;
-            }
-            let area = area_m2(&g.shape.intersection(&all[o].1.shape));
-            if area > options.tolerance_m2 {
-                out.push((slot, o, area));
+/// Duplicates within the file.
+fn report_duplicates(items: &[(usize, Item)], problems: &mut Vec<Problem>) {
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    for (index, item) in items {
+        if let Some(first) = first_seen.insert(item.code(), *index) {
+            first_seen.insert(item.code(), first);
+            report(
+                problems,
+                *index,
+                item.code(),
+                format!("代码重复：与第 {first} 个要素相同"),
+            );
+        }
+    }
+}
+
+/// The regions a parent may be found among: the database's, with the file's over them.
+struct Tree<'a> {
+    levels: HashMap<&'a str, Level>,
+    shapes: HashMap<&'a str, &'a MultiPolygon<f64>>,
+}
+
+impl<'a> Tree<'a> {
+    fn of(existing_regions: &'a [Region], items: &'a [(usize, Item)]) -> Tree<'a> {
+        let mut levels: HashMap<&str, Level> = existing_regions
+            .iter()
+            .map(|r| (r.code.as_str(), r.level))
+            .collect();
+        let mut shapes: HashMap<&str, &MultiPolygon<f64>> = existing_regions
+            .iter()
+            .filter_map(|r| r.shape.as_ref().map(|s| (r.code.as_str(), s)))
+            .collect();
+        for (_, item) in items {
+            if let Item::Region(r) = item {
+                levels.insert(r.code.as_str(), r.level);
+                // A region imported without a shape keeps the one stored (names-only updates).
+                if let Some(s) = &r.shape {
+                    shapes.insert(r.code.as_str(), s);
+                }
             }
         }
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = 2048;
-    let mut out = Vec::new();
-    let mut done = 0;
-    for batch in new_slots.chunks(chunk * threads) {
-        let parts: Vec<Vec<Overlap>> = std::thread::scope(|s| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|slots| {
-                    s.spawn(move || {
-                        let mut found = Vec::new();
-                        for &slot in slots {
-                            check(slot, &mut found);
-                        }
-                        found
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        out.extend(parts.into_iter().flatten());
-        done += batch.len();
-        progress(Stage::Overlaps, done, total);
+        Tree { levels, shapes }
     }
-    out
+}
+
+/// Parents, from the file or the database. Returns `(position in items, feature index)` of the
+/// grids whose community exists, the only ones whose containment can be checked.
+fn report_parents(
+    items: &[(usize, Item)],
+    tree: &Tree,
+    problems: &mut Vec<Problem>,
+) -> Vec<(usize, usize)> {
+    let mut community_of: Vec<(usize, usize)> = Vec::new();
+    for (k, (index, item)) in items.iter().enumerate() {
+        let (parent, want) = match item {
+            Item::Region(r) => match &r.parent {
+                Some(p) => (p.as_str().to_string(), r.level.parent()),
+                None => continue,
+            },
+            Item::Grid(g) => (
+                g.code.community().as_str().to_string(),
+                Some(Level::Community),
+            ),
+        };
+        match tree.levels.get(parent.as_str()) {
+            None => report(
+                problems,
+                *index,
+                item.code(),
+                format!("上级 {parent} 不存在（文件和数据库中都没有）"),
+            ),
+            Some(l) if Some(*l) != want => report(
+                problems,
+                *index,
+                item.code(),
+                format!("上级 {parent} 是{}级，不能直接管辖此要素", l.label_zh()),
+            ),
+            Some(_) => {
+                if let Item::Grid(_) = item {
+                    community_of.push((k, *index));
+                }
+            }
+        }
+    }
+    community_of
+}
+
+/// A grid must lie inside its community, where the community has a shape.
+fn report_outside_community(
+    items: &[(usize, Item)],
+    community_of: &[(usize, usize)],
+    tree: &Tree,
+    options: ImportOptions,
+    problems: &mut Vec<Problem>,
+) {
+    for &(k, index) in community_of {
+        let Item::Grid(g) = &items[k].1 else { continue };
+        if let Some(c) = tree.shapes.get(g.code.community().as_str()) {
+            let outside = area_outside(&g.shape, c);
+            if outside > options.tolerance_m2 {
+                report(
+                    problems,
+                    index,
+                    g.code.as_str(),
+                    format!(
+                        "网格超出所属社区 {} 的范围约 {:.0} 平方米",
+                        g.code.community(),
+                        outside
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Reads every feature of an in-memory collection and checks it; a convenience for tests and

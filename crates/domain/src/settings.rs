@@ -175,6 +175,14 @@ pub struct Problem {
     pub reason: String,
 }
 
+fn bad(out: &mut Vec<Problem>, path: String, reason: String) {
+    out.push(Problem { path, reason });
+}
+
+fn known(catalogue: &[Category], code: &str) -> bool {
+    catalogue.iter().any(|c| c.code == code)
+}
+
 fn limit_ok(l: &Limit) -> bool {
     match *l {
         Limit::Minutes(m) => (1..=60 * 24 * 90).contains(&m),
@@ -192,57 +200,83 @@ impl Settings {
         department_exists: &dyn Fn(&str) -> bool,
     ) -> Vec<Problem> {
         let mut out = Vec::new();
-        let mut bad = |path: String, reason: String| out.push(Problem { path, reason });
+        self.mediation_problems(&mut out);
+        self.yellow_share_problems(&mut out);
+        self.office_hours_problems(&mut out);
+        self.category_problems(catalogue, &mut out);
+        self.routing_problems(catalogue, department_exists, &mut out);
+        self.notification_problems(&mut out);
+        out
+    }
+
+    fn mediation_problems(&self, out: &mut Vec<Problem>) {
         if self.mediation.rate_display.decimals > 4 {
             bad(
+                out,
                 "mediation.rate_display.decimals".into(),
                 format!("应为 0–4，收到 {}", self.mediation.rate_display.decimals),
             );
         }
         if !(1..=365).contains(&self.mediation.case_days) {
             bad(
+                out,
                 "mediation.case_days".into(),
                 format!("应为 1–365 天，收到 {}", self.mediation.case_days),
             );
         }
+    }
+
+    fn yellow_share_problems(&self, out: &mut Vec<Problem>) {
         if !(0.05..=0.9).contains(&self.yellow_share) || !self.yellow_share.is_finite() {
             bad(
+                out,
                 "yellow_share".into(),
                 format!("应在 0.05–0.9 之间，收到 {}", self.yellow_share),
             );
         }
+    }
+
+    fn office_hours_problems(&self, out: &mut Vec<Problem>) {
         for (county, hours) in &self.office_hours {
             let path = format!("office_hours.{county}");
             let is_county = RegionCode::parse(county).is_ok()
                 && county.ends_with("000000")
                 && !county.ends_with("00000000");
             if !is_county {
-                bad(path.clone(), "应为区县的12位行政区划代码".into());
+                bad(out, path.clone(), "应为区县的12位行政区划代码".into());
             }
             if OfficeHours::parse(hours).is_err() {
                 bad(
+                    out,
                     path,
                     format!("办公时间格式应为 08:30-12:00,14:30-18:00，收到 \"{hours}\""),
                 );
             }
         }
-        let known = |code: &str| catalogue.iter().any(|c| c.code == code);
+    }
+
+    fn category_problems(&self, catalogue: &[Category], out: &mut Vec<Problem>) {
         let mut seen = std::collections::BTreeSet::new();
         for (i, c) in self.categories.iter().enumerate() {
             let path = format!("categories[{i}]");
-            if !known(&c.code) {
+            if !known(catalogue, &c.code) {
                 bad(
+                    out,
                     format!("{path}.code"),
                     format!("未知事件类别 \"{}\"", c.code),
                 );
             }
             if !seen.insert(&c.code) {
-                bad(format!("{path}.code"), format!("类别 \"{}\" 重复", c.code));
+                bad(
+                    out,
+                    format!("{path}.code"),
+                    format!("类别 \"{}\" 重复", c.code),
+                );
             }
             if let Some(n) = &c.name
                 && (n.trim().is_empty() || n.chars().count() > 40)
             {
-                bad(format!("{path}.name"), "名称应为1–40个字".into());
+                bad(out, format!("{path}.name"), "名称应为1–40个字".into());
             }
             for (field, l) in [
                 ("accept", &c.accept),
@@ -253,17 +287,27 @@ impl Settings {
                     && !limit_ok(l)
                 {
                     bad(
+                        out,
                         format!("{path}.{field}"),
                         format!("时限超出允许范围：{l:?}"),
                     );
                 }
             }
         }
+    }
+
+    fn routing_problems(
+        &self,
+        catalogue: &[Category],
+        department_exists: &dyn Fn(&str) -> bool,
+        out: &mut Vec<Problem>,
+    ) {
         let mut routes = std::collections::BTreeSet::new();
         for (i, r) in self.routing.iter().enumerate() {
             let path = format!("routing[{i}]");
-            if !known(&r.category) {
+            if !known(catalogue, &r.category) {
                 bad(
+                    out,
                     format!("{path}.category"),
                     format!("未知事件类别 \"{}\"", r.category),
                 );
@@ -273,32 +317,38 @@ impl Settings {
                 && !r.region.ends_with("00000000");
             if !place_ok {
                 bad(
+                    out,
                     format!("{path}.region"),
                     "应为区县或乡镇街道的12位代码".into(),
                 );
             }
             if !department_exists(&r.department) {
                 bad(
+                    out,
                     format!("{path}.department"),
                     format!("部门 {} 不存在", r.department),
                 );
             }
             if !routes.insert((&r.category, &r.region)) {
                 bad(
+                    out,
                     path,
                     format!("类别 {} 在 {} 已有规则", r.category, r.region),
                 );
             }
         }
+    }
+
+    fn notification_problems(&self, out: &mut Vec<Problem>) {
         for (i, n) in self.notifications.iter().enumerate() {
             if n.channels.is_empty() {
                 bad(
+                    out,
                     format!("notifications[{i}].channels"),
                     "至少需要一个渠道".into(),
                 );
             }
         }
-        out
     }
 
     /// The shipped catalogue with this document's changes.

@@ -3,12 +3,72 @@
 //! both administrators' duties there: an account added here is granted its role at once), through
 //! the same use cases as the API, and each change is audited under the actor `cli`.
 
+use crate::{AuditCommand, TokenCommand, UserCommand};
 use anyhow::{Context as _, Result, bail};
 use std::io::BufRead;
 use std::process::ExitCode;
 use wangge_app::accounts::{self, AccountView, NewAccountInput};
 use wangge_app::{AppError, Context, Principal};
 use wangge_store::AuditEntry;
+
+pub async fn run_user(ctx: &Context, command: UserCommand) -> Result<()> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            scope,
+            display_name,
+            password_stdin: _,
+        } => {
+            let password = read_password_stdin()?;
+            let a = add_user(
+                ctx,
+                AddUser {
+                    username: &username,
+                    display_name: display_name.as_deref(),
+                    role: &role,
+                    scope: &scope,
+                    password: &password,
+                },
+            )
+            .await?;
+            print_added(&a);
+        }
+        UserCommand::Lock { username, minutes } => lock(ctx, &username, minutes).await?,
+        UserCommand::Unlock { username } => unlock(ctx, &username).await?,
+        UserCommand::Deactivate { username } => deactivate(ctx, &username).await?,
+        UserCommand::Approve { username } => approve(ctx, &username).await?,
+        UserCommand::List => list(ctx).await?,
+    }
+    Ok(())
+}
+
+pub async fn run_token(ctx: &Context, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Create { username, name } => token_create(ctx, &username, &name).await,
+        TokenCommand::Revoke { id } => token_revoke(ctx, &id).await,
+        TokenCommand::List => token_list(ctx).await,
+    }
+}
+
+/// `anchors` is the data directory, where every server keeps its anchor of the chain.
+pub async fn run_audit(
+    ctx: &Context,
+    anchors: &std::path::Path,
+    command: AuditCommand,
+) -> Result<ExitCode> {
+    match command {
+        AuditCommand::Verify => audit_verify(ctx, anchors).await,
+        AuditCommand::Search {
+            actor,
+            record,
+            limit,
+        } => {
+            audit_search(ctx, actor, record, limit).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
 
 /// An error of the application layer as the shell shows it: its message, and the field.
 fn shown(e: AppError) -> anyhow::Error {

@@ -14,7 +14,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use wangge_domain::access::Visibility;
 use wangge_domain::crs::Crs;
-use wangge_domain::import::{ImportOptions, Problem, Stage, check_collection, read_feature};
+use wangge_domain::import::{
+    ImportOptions, Item, Plan, Problem, Stage, check_collection, read_feature,
+};
 use wangge_domain::{Level, RegionCode};
 use wangge_store::Store;
 
@@ -57,7 +59,44 @@ fn print_problems(problems: &[Problem]) {
 pub async fn import(store: &Store, file: &Path, tolerance_m2: f64) -> Result<ExitCode> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("无法读取文件 {}", file.display()))?;
-    let collection: RawCollection = serde_json::from_str(&text).map_err(|e| {
+    let read = read_features(file, &text)?;
+    drop(text);
+    eprintln!("已读取 {} 个要素，正在校验…", read.total);
+    let plan = check(
+        store,
+        read.items,
+        read.problems,
+        ImportOptions { tolerance_m2 },
+    )
+    .await?;
+    match plan {
+        Err(problems) => {
+            eprintln!(
+                "导入被拒绝：{} 中共有 {} 个问题，未写入任何数据。",
+                file.display(),
+                problems.len()
+            );
+            print_problems(&problems);
+            Ok(ExitCode::FAILURE)
+        }
+        Ok(plan) => {
+            write_plan(store, file, &plan).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The features of a collection as they read, each numbered by its position in the file.
+struct ReadFeatures {
+    total: usize,
+    items: Vec<(usize, Item)>,
+    /// What is wrong with the features that did not read.
+    problems: Vec<Problem>,
+}
+
+/// Parses the collection's features one at a time.
+fn read_features(file: &Path, text: &str) -> Result<ReadFeatures> {
+    let collection: RawCollection = serde_json::from_str(text).map_err(|e| {
         anyhow::anyhow!(
             "{} 不是有效的 JSON：第 {} 行第 {} 列：{}。未写入任何数据。",
             file.display(),
@@ -94,11 +133,23 @@ pub async fn import(store: &Store, file: &Path, tolerance_m2: f64) -> Result<Exi
         }
     }
     reading.finish_and_clear();
-    drop(text);
-    eprintln!("已读取 {total} 个要素，正在校验…");
+    Ok(ReadFeatures {
+        total,
+        items,
+        problems,
+    })
+}
+
+/// Checks the features against each other and what is stored, off the async threads: the overlap
+/// check is the slow part, so it alone shows a progress bar.
+async fn check(
+    store: &Store,
+    items: Vec<(usize, Item)>,
+    problems: Vec<Problem>,
+    options: ImportOptions,
+) -> Result<Result<Plan, Vec<Problem>>> {
     let existing_regions = store.regions().await?;
     let existing_grids = store.grids().await?;
-    let options = ImportOptions { tolerance_m2 };
     let plan = tokio::task::spawn_blocking(move || {
         let mut overlaps: Option<ProgressBar> = None;
         let result = check_collection(
@@ -121,37 +172,28 @@ pub async fn import(store: &Store, file: &Path, tolerance_m2: f64) -> Result<Exi
         result
     })
     .await?;
-    match plan {
-        Err(problems) => {
-            eprintln!(
-                "导入被拒绝：{} 中共有 {} 个问题，未写入任何数据。",
-                file.display(),
-                problems.len()
-            );
-            print_problems(&problems);
-            Ok(ExitCode::FAILURE)
-        }
-        Ok(plan) => {
-            store.apply_plan(&plan).await?;
-            store
-                .append_audit(
-                    &crate::accounts::cli_audit(
-                        "data.import",
-                        "regions",
-                        None,
-                        json!({"file": file.display().to_string(), "regions": plan.regions.len(), "grids": plan.grids.len()}),
-                    ),
-                    chrono::Utc::now(),
-                )
-                .await?;
-            println!(
-                "导入完成：{} 个区划，{} 个网格。",
-                plan.regions.len(),
-                plan.grids.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-    }
+    Ok(plan)
+}
+
+async fn write_plan(store: &Store, file: &Path, plan: &Plan) -> Result<()> {
+    store.apply_plan(plan).await?;
+    store
+        .append_audit(
+            &crate::accounts::cli_audit(
+                "data.import",
+                "regions",
+                None,
+                json!({"file": file.display().to_string(), "regions": plan.regions.len(), "grids": plan.grids.len()}),
+            ),
+            chrono::Utc::now(),
+        )
+        .await?;
+    println!(
+        "导入完成：{} 个区划，{} 个网格。",
+        plan.regions.len(),
+        plan.grids.len()
+    );
+    Ok(())
 }
 
 pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<()> {
@@ -214,9 +256,15 @@ pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<
         )
         .await?;
     let doc = json!({"type": "FeatureCollection", "features": features});
+    write_collection(file, &doc, n)
+}
+
+/// A file is written beside its target and renamed into place, so a failed export never leaves
+/// half a collection under the name asked for.
+fn write_collection(file: &Path, doc: &Value, n: usize) -> Result<()> {
     if file.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer(&mut out, &doc)?;
+        serde_json::to_writer(&mut out, doc)?;
         writeln!(out)?;
     } else {
         let tmp = file.with_extension("geojson.part");
@@ -225,7 +273,7 @@ pub async fn export(store: &Store, file: &Path, within: Option<&str>) -> Result<
                 std::fs::File::create(&tmp)
                     .with_context(|| format!("无法写入文件 {}", tmp.display()))?,
             );
-            serde_json::to_writer(&mut w, &doc)?;
+            serde_json::to_writer(&mut w, doc)?;
             w.flush()?;
         }
         std::fs::rename(&tmp, file).with_context(|| format!("无法写入文件 {}", file.display()))?;

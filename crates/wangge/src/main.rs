@@ -279,46 +279,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             tls_cert,
             tls_key,
-        } => {
-            let (store, keys) = cfg.open_store_as("server").await?;
-            let tls = serve::tls_files(
-                tls_cert.or(cfg.tls_cert.clone()),
-                tls_key.or(cfg.tls_key.clone()),
-            )?;
-            serve::serve(
-                store,
-                keys,
-                cfg.auth.clone(),
-                cfg.data_dir.join("attachments"),
-                cfg.webhook.clone(),
-                &cfg.listen(listen),
-                tls,
-            )
-            .await?;
-        }
+        } => serve::run_serve(&cfg, listen, tls_cert, tls_key).await?,
         Command::Demo {
             seed,
             today,
             listen,
             no_serve,
             events_per_day,
-        } => {
-            let (store, keys) = cfg.open_store_as("server").await?;
-            serve::build_demo(&store, &keys, seed, today.as_deref(), events_per_day).await?;
-            if !no_serve {
-                let tls = serve::tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
-                serve::serve(
-                    store,
-                    keys,
-                    cfg.auth.clone(),
-                    cfg.data_dir.join("attachments"),
-                    cfg.webhook.clone(),
-                    &cfg.listen(listen),
-                    tls,
-                )
-                .await?;
-            }
-        }
+        } => serve::run_demo(&cfg, seed, today, listen, no_serve, events_per_day).await?,
         Command::Import { file, tolerance_m2 } => {
             let store = cfg.open_store().await?;
             return geojson_io::import(&store, &file, tolerance_m2).await;
@@ -340,48 +308,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::User { command } => {
             let ctx = cfg.context().await?;
-            match command {
-                UserCommand::Add {
-                    username,
-                    role,
-                    scope,
-                    display_name,
-                    password_stdin: _,
-                } => {
-                    let password = accounts::read_password_stdin()?;
-                    let a = accounts::add_user(
-                        &ctx,
-                        accounts::AddUser {
-                            username: &username,
-                            display_name: display_name.as_deref(),
-                            role: &role,
-                            scope: &scope,
-                            password: &password,
-                        },
-                    )
-                    .await?;
-                    accounts::print_added(&a);
-                }
-                UserCommand::Lock { username, minutes } => {
-                    accounts::lock(&ctx, &username, minutes).await?
-                }
-                UserCommand::Unlock { username } => accounts::unlock(&ctx, &username).await?,
-                UserCommand::Deactivate { username } => {
-                    accounts::deactivate(&ctx, &username).await?
-                }
-                UserCommand::Approve { username } => accounts::approve(&ctx, &username).await?,
-                UserCommand::List => accounts::list(&ctx).await?,
-            }
+            accounts::run_user(&ctx, command).await?;
         }
         Command::Token { command } => {
             let ctx = cfg.context().await?;
-            match command {
-                TokenCommand::Create { username, name } => {
-                    accounts::token_create(&ctx, &username, &name).await?
-                }
-                TokenCommand::Revoke { id } => accounts::token_revoke(&ctx, &id).await?,
-                TokenCommand::List => accounts::token_list(&ctx).await?,
-            }
+            accounts::run_token(&ctx, command).await?;
         }
         Command::Calendar { command } => {
             let store = cfg.open_store().await?;
@@ -389,14 +320,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Audit { command } => {
             let ctx = cfg.context().await?;
-            match command {
-                AuditCommand::Verify => return accounts::audit_verify(&ctx, &cfg.data_dir).await,
-                AuditCommand::Search {
-                    actor,
-                    record,
-                    limit,
-                } => accounts::audit_search(&ctx, actor, record, limit).await?,
-            }
+            return accounts::run_audit(&ctx, &cfg.data_dir, command).await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! `wangge serve` and `wangge demo`: building the demo city with its accounts, and running the
 //! server over HTTP or, given a certificate, HTTPS.
 
+use crate::config::Config;
 use anyhow::{Context as _, Result};
 use chrono::{SubsecRound, Utc};
 use std::net::SocketAddr;
@@ -16,8 +17,60 @@ use wangge_web::AuthSettings;
 /// The demo accounts' shared password; it meets the password policy.
 pub const DEMO_PASSWORD: &str = "Wangge#2026";
 
+/// `wangge serve`: the listen address and certificate flags win over the configuration file.
+pub async fn run_serve(
+    cfg: &Config,
+    listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+) -> Result<()> {
+    let (store, keys) = cfg.open_store_as("server").await?;
+    let tls = tls_files(
+        tls_cert.or(cfg.tls_cert.clone()),
+        tls_key.or(cfg.tls_key.clone()),
+    )?;
+    serve_configured(cfg, store, keys, listen, tls).await
+}
+
+/// `wangge demo`: builds (or reuses) the demo city, then serves it unless `no_serve`.
+pub async fn run_demo(
+    cfg: &Config,
+    seed: u64,
+    today: Option<String>,
+    listen: Option<String>,
+    no_serve: bool,
+    events_per_day: usize,
+) -> Result<()> {
+    let (store, keys) = cfg.open_store_as("server").await?;
+    build_demo(&store, &keys, seed, today.as_deref(), events_per_day).await?;
+    if !no_serve {
+        let tls = tls_files(cfg.tls_cert.clone(), cfg.tls_key.clone())?;
+        serve_configured(cfg, store, keys, listen, tls).await?;
+    }
+    Ok(())
+}
+
+async fn serve_configured(
+    cfg: &Config,
+    store: Store,
+    keys: KeyRing,
+    listen: Option<String>,
+    tls: Option<TlsFiles>,
+) -> Result<()> {
+    serve(
+        store,
+        keys,
+        cfg.auth.clone(),
+        cfg.data_dir.join("attachments"),
+        cfg.webhook.clone(),
+        &cfg.listen(listen),
+        tls,
+    )
+    .await
+}
+
 /// Builds the demo city into an empty database, or reuses what is there; prints the logins.
-pub async fn build_demo(
+async fn build_demo(
     store: &Store,
     keys: &KeyRing,
     seed: u64,
@@ -26,18 +79,7 @@ pub async fn build_demo(
 ) -> Result<()> {
     let started = Instant::now();
     if store.region_count().await? > 0 {
-        let seed_used = store.meta("demo_seed").await?;
-        eprintln!(
-            "数据目录中已有区划数据，直接使用（{}）。",
-            seed_used.as_ref().map_or_else(
-                || "非演示数据".to_string(),
-                |s| format!("演示城市，种子 {s}")
-            )
-        );
-        if let Some(s) = seed_used.and_then(|s| s.parse().ok()) {
-            print_accounts(store, keys, &wangge_demo::generate(s)).await?;
-        }
-        return Ok(());
+        return reuse_demo(store, keys).await;
     }
     if let Some(t) = today {
         chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
@@ -54,18 +96,8 @@ pub async fn build_demo(
     store.insert_org_batch(&city.org).await?;
     create_accounts(store, keys, &city).await?;
     let now = demo_now(today)?;
-    let events = tokio::task::block_in_place(|| {
-        wangge_demo::events::generate_events(&city, seed, now, events_per_day)
-    });
-    store.insert_events_bulk(&events).await?;
-    let mediation = tokio::task::block_in_place(|| {
-        wangge_demo::mediation::generate_mediation(&city, seed, now)
-    });
-    store
-        .insert_mediation_network(&mediation.orgs, &mediation.mediators)
-        .await?;
-    store.insert_cases(&mediation.cases).await?;
-    link_demo_mediator(store, &city, &mediation).await?;
+    let events = insert_events(store, &city, seed, now, events_per_day).await?;
+    let mediation = insert_mediation(store, &city, seed, now).await?;
     store.set_meta("demo_seed", &seed.to_string()).await?;
     store
         .append_audit(
@@ -81,6 +113,64 @@ pub async fn build_demo(
     if let Some(t) = today {
         store.set_meta("demo_today", t).await?;
     }
+    print_built(&plan, &city, events, &mediation, started);
+    print_accounts(store, keys, &city).await
+}
+
+/// A data directory that already holds regions is used as it is, demo or not.
+async fn reuse_demo(store: &Store, keys: &KeyRing) -> Result<()> {
+    let seed_used = store.meta("demo_seed").await?;
+    eprintln!(
+        "数据目录中已有区划数据，直接使用（{}）。",
+        seed_used.as_ref().map_or_else(
+            || "非演示数据".to_string(),
+            |s| format!("演示城市，种子 {s}")
+        )
+    );
+    if let Some(s) = seed_used.and_then(|s| s.parse().ok()) {
+        print_accounts(store, keys, &wangge_demo::generate(s)).await?;
+    }
+    Ok(())
+}
+
+/// Returns only the count: the events are not needed once they are stored.
+async fn insert_events(
+    store: &Store,
+    city: &wangge_demo::DemoCity,
+    seed: u64,
+    now: chrono::DateTime<Utc>,
+    events_per_day: usize,
+) -> Result<usize> {
+    let events = tokio::task::block_in_place(|| {
+        wangge_demo::events::generate_events(city, seed, now, events_per_day)
+    });
+    store.insert_events_bulk(&events).await?;
+    Ok(events.len())
+}
+
+async fn insert_mediation(
+    store: &Store,
+    city: &wangge_demo::DemoCity,
+    seed: u64,
+    now: chrono::DateTime<Utc>,
+) -> Result<wangge_demo::mediation::DemoMediation> {
+    let mediation =
+        tokio::task::block_in_place(|| wangge_demo::mediation::generate_mediation(city, seed, now));
+    store
+        .insert_mediation_network(&mediation.orgs, &mediation.mediators)
+        .await?;
+    store.insert_cases(&mediation.cases).await?;
+    link_demo_mediator(store, city, &mediation).await?;
+    Ok(mediation)
+}
+
+fn print_built(
+    plan: &Plan,
+    city: &wangge_demo::DemoCity,
+    events: usize,
+    mediation: &wangge_demo::mediation::DemoMediation,
+    started: Instant,
+) {
     eprintln!(
         "演示城市已生成：{} 个区划，{} 个网格，{} 个部门，{} 个单位，{} 人，一年 {} 件事件，{} 个调解组织、{} 名调解员、{} 件矛盾纠纷（调结 {} 件，调解成功 {} 件），用时 {:.1} 秒。",
         plan.regions.len(),
@@ -88,7 +178,7 @@ pub async fn build_demo(
         city.org.departments.len(),
         city.org.units.len(),
         city.org.people.len(),
-        events.len(),
+        events,
         mediation.orgs.len(),
         mediation.mediators.len(),
         mediation.cases.len(),
@@ -96,7 +186,6 @@ pub async fn build_demo(
         wangge_demo::mediation::SUCCESSFUL,
         started.elapsed().as_secs_f64()
     );
-    print_accounts(store, keys, &city).await
 }
 
 /// The demo's mediator login works as the gold-medal mediator of its township's committee.
@@ -222,7 +311,7 @@ pub struct TlsFiles {
     key: PathBuf,
 }
 
-pub fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsFiles>> {
+fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsFiles>> {
     match (cert, key) {
         (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
         (None, None) => Ok(None),
@@ -230,7 +319,7 @@ pub fn tls_files(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<T
     }
 }
 
-pub async fn serve(
+async fn serve(
     store: Store,
     keys: KeyRing,
     auth: AuthSettings,

@@ -1,5 +1,7 @@
 use super::*;
-use proptest::prelude::*;
+
+mod clock;
+mod exploration;
 
 fn actor(role: Role) -> Actor {
     Actor::new(role)
@@ -170,23 +172,58 @@ fn each_role_makes_only_its_moves() {
     );
 }
 
-#[test]
-fn moves_the_state_does_not_allow_are_refused_with_a_reason() {
-    let street = actor(Role::StreetDispatcher);
-    let f = apply(&Flow::reported(), &street, &Move::Accept).unwrap();
-    assert!(
-        matches!(apply(&f, &street, &Move::Accept), Err(MoveError::NotNow(_))),
-        "two accepts"
-    );
-    let d = apply(
-        &f,
-        &street,
+// The refusals below each start from a step of one dispatch: accepted by the street, sent to "a"
+// leading with "b" helping, then checked in by "a".
+
+fn accepted_by_street() -> Flow {
+    apply(
+        &Flow::reported(),
+        &actor(Role::StreetDispatcher),
+        &Move::Accept,
+    )
+    .unwrap()
+}
+
+fn dispatched_to_a_with_b() -> Flow {
+    apply(
+        &accepted_by_street(),
+        &actor(Role::StreetDispatcher),
         &Move::Dispatch {
             lead: "a".into(),
             co: vec!["b".into()],
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn checked_in_by_a() -> Flow {
+    apply(&dispatched_to_a_with_b(), &dept("a"), &Move::CheckIn).unwrap()
+}
+
+fn suspended_while_handled_by_a() -> Flow {
+    apply(
+        &checked_in_by_a(),
+        &actor(Role::StreetDispatcher),
+        &Move::Suspend {
+            reason: "等待天气".into(),
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_event_is_accepted_once() {
+    let street = actor(Role::StreetDispatcher);
+    let f = accepted_by_street();
+    assert!(
+        matches!(apply(&f, &street, &Move::Accept), Err(MoveError::NotNow(_))),
+        "two accepts"
+    );
+}
+
+#[test]
+fn only_the_departments_dispatched_check_in() {
+    let d = dispatched_to_a_with_b();
     assert!(
         matches!(
             apply(&d, &dept("c"), &Move::CheckIn),
@@ -194,7 +231,13 @@ fn moves_the_state_does_not_allow_are_refused_with_a_reason() {
         ),
         "not our department"
     );
-    let checked = apply(&d, &dept("a"), &Move::CheckIn).unwrap();
+}
+
+#[test]
+fn a_dispatch_is_returned_or_recalled_only_before_check_in() {
+    let street = actor(Role::StreetDispatcher);
+    let d = dispatched_to_a_with_b();
+    let checked = checked_in_by_a();
     assert!(matches!(
         apply(
             &checked,
@@ -226,14 +269,11 @@ fn moves_the_state_does_not_allow_are_refused_with_a_reason() {
     )
     .unwrap();
     assert_eq!((returned.state, returned.returns), (State::Accepted, 1));
-    let suspended = apply(
-        &checked,
-        &street,
-        &Move::Suspend {
-            reason: "等待天气".into(),
-        },
-    )
-    .unwrap();
+}
+
+#[test]
+fn a_suspended_event_takes_only_oversight_until_resumed() {
+    let suspended = suspended_while_handled_by_a();
     let e = apply(
         &suspended,
         &dept("a"),
@@ -253,7 +293,14 @@ fn moves_the_state_does_not_allow_are_refused_with_a_reason() {
         )
         .is_ok()
     );
-    let resumed = apply(&suspended, &street, &Move::Resume).unwrap();
+    let resumed = apply(&suspended, &actor(Role::StreetDispatcher), &Move::Resume).unwrap();
+    assert!(!resumed.suspended);
+}
+
+#[test]
+fn one_extension_waits_for_a_decision_at_a_time() {
+    let street = actor(Role::StreetDispatcher);
+    let resumed = apply(&suspended_while_handled_by_a(), &street, &Move::Resume).unwrap();
     let asked = apply(
         &resumed,
         &dept("a"),
@@ -276,10 +323,14 @@ fn moves_the_state_does_not_allow_are_refused_with_a_reason() {
     ));
     let decided = apply(&asked, &street, &Move::DecideExtension { approve: true }).unwrap();
     assert!(!decided.extension_pending);
-    // Invalid fields are their own kind of error.
+}
+
+#[test]
+fn invalid_fields_are_their_own_kind_of_error() {
+    let street = actor(Role::StreetDispatcher);
     assert!(matches!(
         apply(
-            &f,
+            &accepted_by_street(),
             &street,
             &Move::Dispatch {
                 lead: "a".into(),
@@ -296,8 +347,12 @@ fn moves_the_state_does_not_allow_are_refused_with_a_reason() {
         ),
         Err(MoveError::Invalid(_))
     ));
-    // Escalation stops at the city.
-    let mut up = f.clone();
+}
+
+#[test]
+fn escalation_stops_at_the_city() {
+    let street = actor(Role::StreetDispatcher);
+    let mut up = accepted_by_street();
     for _ in 0..3 {
         up = apply(&up, &street, &Move::Escalate).unwrap();
     }
@@ -340,225 +395,6 @@ fn a_leading_department_summons_others() {
         "only the lead"
     );
     assert!(apply(&w, &dept("b"), &Move::CheckIn).is_ok());
-}
-
-fn all_actors() -> Vec<Actor> {
-    let mut v: Vec<Actor> = Role::ALL.iter().map(|r| actor(*r)).collect();
-    v.extend([dept("a"), dept("b"), dept("c"), reporter(), grid_worker()]);
-    v
-}
-
-fn all_moves() -> Vec<Move> {
-    vec![
-        Move::Accept,
-        Move::Reject {
-            reason: "重复".into(),
-        },
-        Move::Merge { into: "e1".into() },
-        Move::HandleHere,
-        Move::Escalate,
-        Move::Dispatch {
-            lead: "a".into(),
-            co: vec!["b".into()],
-        },
-        whistle("b", &["a", "c"]),
-        Move::CheckIn,
-        Move::Return {
-            reason: "非本部门".into(),
-        },
-        Move::RequestExtension {
-            minutes: 120,
-            reason: "材料".into(),
-        },
-        Move::DecideExtension { approve: true },
-        Move::DecideExtension { approve: false },
-        Move::Suspend {
-            reason: "等待".into(),
-        },
-        Move::Resume,
-        Move::SubmitResult {
-            text: "已处置".into(),
-        },
-        Move::Verify {
-            pass: true,
-            note: String::new(),
-        },
-        Move::Verify {
-            pass: false,
-            note: "未完成".into(),
-        },
-        Move::Rate {
-            rating: Rating::Satisfied,
-            comment: String::new(),
-        },
-        Move::Rate {
-            rating: Rating::Dissatisfied,
-            comment: "不满意".into(),
-        },
-        Move::Urge {
-            note: "催办".into(),
-        },
-        Move::Supervise {
-            note: "督办".into(),
-        },
-        Move::Reclassify {
-            category: "0102".into(),
-        },
-        Move::Recall,
-        Move::Reopen,
-        Move::Reassign { to: "p2".into() },
-        Move::Mediate {
-            case: "M640202202611270001".into(),
-            days: 30,
-        },
-        Move::MediationEnded {
-            outcome: "agreed_written".into(),
-        },
-    ]
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-    /// Any sequence of moves: each is refused with no change or leads to a legal state; replaying
-    /// the accepted ones reproduces the state; closed events take only a rating (and a reopen after
-    /// a dissatisfied one).
-    #[test]
-    fn any_sequence_keeps_the_rules(picks in proptest::collection::vec((0usize..100, 0usize..100), 1..80)) {
-        let actors = all_actors();
-        let moves = all_moves();
-        let mut f = Flow::reported();
-        let mut history: Vec<(Actor, Move)> = Vec::new();
-        for (ai, mi) in picks {
-            let (a, m) = (&actors[ai % actors.len()], &moves[mi % moves.len()]);
-            let before = f.clone();
-            match apply(&f, a, m) {
-                Ok(next) => {
-                    prop_assert!(invariants(&next).is_ok(), "{:?} after {} by {}: {:?}", invariants(&next), m.name(), a.role, next);
-                    prop_assert_eq!(next.version, before.version + 1);
-                    if before.state == State::Closed {
-                        let reopen_ok = matches!(m, Move::Reopen) && before.rating == Some(Rating::Dissatisfied);
-                        prop_assert!(matches!(m, Move::Rate { .. }) || reopen_ok, "{} accepted on a closed event", m.name());
-                    }
-                    if matches!(before.state, State::Rejected | State::Merged) {
-                        prop_assert!(false, "{} accepted on a finished event", m.name());
-                    }
-                    history.push((a.clone(), m.clone()));
-                    f = next;
-                }
-                Err(_) => prop_assert_eq!(&f, &before),
-            }
-        }
-        let replayed = replay(history.iter().map(|(a, m)| (a, m))).unwrap();
-        prop_assert_eq!(replayed, f);
-    }
-}
-
-/// Every state reachable with these actors and moves, explored breadth-first: all keep the
-/// invariants, and the whole loop (closed, rated, reopened, whistled, suspended) is reachable.
-#[test]
-fn every_reachable_state_is_legal() {
-    use std::collections::{HashSet, VecDeque};
-    let actors = all_actors();
-    let moves = all_moves();
-    let key = |f: &Flow| Flow {
-        version: 0,
-        ..f.clone()
-    };
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut queue = VecDeque::from([Flow::reported()]);
-    let (mut closed, mut rated, mut reopened, mut suspended, mut whistled) =
-        (false, false, false, false, false);
-    while let Some(f) = queue.pop_front() {
-        // The counters grow without end; two reworks and one return show every rule.
-        if f.reworks > 2 || f.returns > 1 || !seen.insert(format!("{:?}", key(&f))) {
-            continue;
-        }
-        invariants(&f).unwrap();
-        closed |= f.state == State::Closed;
-        rated |= f.rating.is_some();
-        reopened |=
-            f.state == State::Handling && f.reworks > 0 && f.rating.is_none() && !f.handled_here;
-        suspended |= f.suspended;
-        whistled |= f.whistled && f.state == State::Handling;
-        for a in &actors {
-            for m in &moves {
-                if let Ok(next) = apply(&f, a, m) {
-                    queue.push_back(next);
-                }
-            }
-        }
-    }
-    assert!(
-        (100..100_000).contains(&seen.len()),
-        "{} states",
-        seen.len()
-    );
-    assert!(closed && rated && reopened && suspended && whistled);
-}
-
-#[test]
-fn overdue_work_goes_up_the_tree() {
-    let g = "640202001001003";
-    let street = actor(Role::StreetDispatcher);
-    let accepted = apply(
-        &Flow::reported(),
-        &actor(Role::CommunityStaff),
-        &Move::Accept,
-    )
-    .unwrap();
-    let (to, up) = on_light(&accepted, g, false);
-    assert_eq!(
-        (to, up),
-        (vec![Recipient::Region("640202001001".into())], false),
-        "yellow: the holder only"
-    );
-    let (to, up) = on_light(&accepted, g, true);
-    assert_eq!(
-        to,
-        vec![
-            Recipient::Region("640202001001".into()),
-            Recipient::Region("640202001000".into())
-        ]
-    );
-    assert!(up, "an overdue community moves the event to its township");
-    let escalated = apply(&accepted, &street, &Move::Escalate).unwrap();
-    let d = apply(
-        &escalated,
-        &street,
-        &Move::Dispatch {
-            lead: "a".into(),
-            co: vec![],
-        },
-    )
-    .unwrap();
-    let (to, up) = on_light(&d, g, true);
-    assert_eq!(
-        to,
-        vec![
-            Recipient::Department("a".into()),
-            Recipient::Region("640202001000".into()),
-            Recipient::Region("640202000000".into())
-        ]
-    );
-    assert!(
-        !up,
-        "a department's overdue step is reported up, the event stays with it"
-    );
-    assert_eq!(region_of(g, HolderLevel::City), "640200000000");
-}
-
-/// Who the shipped notification rules tell, and whether the event moves up: the behaviour the
-/// rules must keep by default.
-fn on_light(f: &Flow, grid_code: &str, red: bool) -> (Vec<Recipient>, bool) {
-    use crate::settings::{Settings, Trigger};
-    let on = if red { Trigger::Red } else { Trigger::Yellow };
-    let to = Settings::default()
-        .recipients(f, grid_code, on)
-        .into_iter()
-        .map(|(r, _)| r)
-        .collect();
-    (to, red && escalates_when_overdue(f))
 }
 
 #[test]
@@ -616,31 +452,4 @@ fn a_dispute_taken_to_mediation_closes_with_the_case() {
     assert!(apply(&closed, &mediator, &ended).is_err());
     // An event not in mediation cannot be ended by one.
     assert!(apply(&reported, &mediator, &ended).is_err());
-}
-
-#[test]
-fn an_escalated_event_gives_the_level_above_its_own_time() {
-    use crate::catalog::Step;
-    let community = actor(Role::CommunityStaff);
-    let accepted = apply(&Flow::reported(), &community, &Move::Accept).unwrap();
-    // Accepting keeps the clock started by the report (one limit for accepting and dispatching).
-    assert_eq!(
-        step_change(&Flow::reported(), &accepted, &Move::Accept),
-        StepChange::Keep
-    );
-    let up = apply(&accepted, &community, &Move::Escalate).unwrap();
-    assert_eq!(up.holder, HolderLevel::Township);
-    assert_eq!(
-        step_change(&accepted, &up, &Move::Escalate),
-        StepChange::Start {
-            step: Step::Accept,
-            limit: None
-        }
-    );
-    // An urge changes nothing on the clock.
-    let urge = Move::Urge {
-        note: "请尽快".into(),
-    };
-    let urged = apply(&up, &actor(Role::StreetDispatcher), &urge).unwrap();
-    assert_eq!(step_change(&up, &urged, &urge), StepChange::Keep);
 }

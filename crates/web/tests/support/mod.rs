@@ -6,6 +6,7 @@ use axum::http::{Request, StatusCode};
 use chrono::{SubsecRound, Utc};
 use http_body_util::BodyExt;
 use serde_json::Value;
+use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 use wangge_domain::import::Plan;
 use wangge_security::crypto::KeyRing;
@@ -19,11 +20,26 @@ pub const PASSWORD: &str = "Test#2026pw";
 pub struct World {
     pub db: TestDb,
     pub state: AppState,
-    pub city: wangge_demo::DemoCity,
+    pub city: Arc<wangge_demo::DemoCity>,
+}
+
+/// The demo city, generated and sealed once per test binary: tests only read it, and each
+/// writes it to a database of its own. The key file goes with it, since the sealed personal
+/// data can only be opened with its keys.
+fn sealed_city() -> (Arc<wangge_demo::DemoCity>, KeyRing) {
+    static CITY: OnceLock<(Arc<wangge_demo::DemoCity>, String)> = OnceLock::new();
+    let (city, key_file) = CITY.get_or_init(|| {
+        let key_file = KeyRing::generate_file();
+        let keys = KeyRing::parse(&key_file).unwrap();
+        let mut city = wangge_demo::generate(2026);
+        wangge_demo::seal_personal_data(&mut city, &keys);
+        (Arc::new(city), key_file)
+    });
+    (city.clone(), KeyRing::parse(key_file).unwrap())
 }
 
 fn hash() -> &'static str {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| password::hash(PASSWORD))
 }
 
@@ -34,9 +50,7 @@ impl World {
 
     pub async fn with_settings(backend: TestBackend, settings: AuthSettings) -> World {
         let db = TestDb::open(backend).await;
-        let keys = KeyRing::parse(&KeyRing::generate_file()).unwrap();
-        let mut city = wangge_demo::generate(2026);
-        wangge_demo::seal_personal_data(&mut city, &keys);
+        let (city, keys) = sealed_city();
         db.store
             .apply_plan(&Plan {
                 regions: city.regions.clone(),
