@@ -104,6 +104,7 @@ pub async fn login(
         return Err(attempt.locked(&account, ok, until).await?);
     }
     if !ok {
+        attempt.count_ip_failure().await?;
         let (n, _) = ctx
             .store
             .record_login_failure(
@@ -114,8 +115,9 @@ pub async fn login(
             )
             .await?;
         attempt
-            .fail(
+            .audit(
                 &account.username,
+                "login.failed",
                 json!({"reason": "bad_password", "failures": n}),
             )
             .await?;
@@ -172,12 +174,17 @@ impl Attempt<'_> {
         ))
     }
 
-    /// Counts a failure against the address and writes it down.
-    async fn fail(&self, username: &str, detail: Value) -> AppResult<()> {
+    async fn count_ip_failure(&self) -> AppResult<()> {
         self.ctx
             .store
             .record_ip_failure(&self.ip_key, self.window_start, self.t)
             .await?;
+        Ok(())
+    }
+
+    /// Counts a failure against the address and writes it down.
+    async fn fail(&self, username: &str, detail: Value) -> AppResult<()> {
+        self.count_ip_failure().await?;
         self.audit(username, "login.failed", detail).await
     }
 
@@ -191,10 +198,7 @@ impl Attempt<'_> {
         self.audit(&account.username, "login.locked", json!({}))
             .await?;
         if !password_ok {
-            self.ctx
-                .store
-                .record_ip_failure(&self.ip_key, self.window_start, self.t)
-                .await?;
+            self.count_ip_failure().await?;
             return Ok(bad_credentials());
         }
         let minutes = ((until - self.t).num_seconds() + 59) / 60;
