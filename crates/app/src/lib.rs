@@ -6,7 +6,7 @@
 //!
 //! Areas: `events` (intake, moves, duplicates, routing, queries, ratings, the deadline watch),
 //! `portal` (citizens), `attachments`, `mediation`, `accounts` and `auth`, `settings`, `calendar`,
-//! `people`, `regions`, `centre`, `audit`.
+//! `people`, `regions`, `registry` (the registers and their workbooks), `centre`, `audit`.
 
 pub mod accounts;
 pub mod attachments;
@@ -24,7 +24,9 @@ pub mod people;
 pub mod portal;
 pub mod principal;
 pub mod regions;
+pub mod registry;
 pub mod settings;
+pub mod workbook;
 
 pub use context::{Clock, Configured, Context};
 pub use error::{AppError, AppResult, ErrorKind};

@@ -8,7 +8,6 @@ use crate::error::{AppError, AppResult};
 use crate::principal::Principal;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use uuid::Uuid;
 use wangge_domain::access::Permission;
 use wangge_domain::catalog::default_catalogue;
 use wangge_domain::settings::Settings;
@@ -31,8 +30,9 @@ pub async fn replace(ctx: &Context, who: &Principal, raw: Value) -> AppResult<Se
         .map_err(|e| AppError::invalid("settings.invalid", format!("设置格式不正确：{e}")))?;
     let mut departments = HashSet::new();
     for r in &settings.routing {
-        if let Ok(id) = r.department.parse::<Uuid>()
-            && ctx.store.department(id).await?.is_some()
+        if crate::registry::departments::find(ctx, &r.department)
+            .await?
+            .is_some()
         {
             departments.insert(r.department.clone());
         }

@@ -3,117 +3,17 @@
 //! and one audit record; a move that fails its version check writes nothing it carried (not the
 //! mediation case it would have opened); accounts need both administrators.
 
-use chrono::{Duration, SubsecRound, TimeZone, Utc};
-use geo::Centroid;
+use chrono::Duration;
 use serde_json::json;
-use std::sync::{Arc, OnceLock};
 use wangge_app::events::{intake, moves, watch};
-use wangge_app::{Clock, Context, ErrorKind, Principal, accounts, auth, portal};
+use wangge_app::{ErrorKind, Principal, accounts, portal};
 use wangge_domain::access::Visibility;
-use wangge_domain::import::Plan;
 use wangge_domain::workflow::Move;
-use wangge_security::crypto::KeyRing;
-use wangge_store::testing::{TestBackend, TestDb};
-use wangge_store::{AuditQuery, NewAccount};
+use wangge_store::testing::TestBackend;
 
-struct World {
-    db: TestDb,
-    ctx: Context,
-    city: Arc<wangge_demo::DemoCity>,
-}
+mod support;
 
-/// The demo city, generated once per test binary: the tests only read it.
-fn city() -> Arc<wangge_demo::DemoCity> {
-    static CITY: OnceLock<Arc<wangge_demo::DemoCity>> = OnceLock::new();
-    CITY.get_or_init(|| Arc::new(wangge_demo::generate(2026)))
-        .clone()
-}
-
-/// A Tuesday morning in Beijing, on the clock the tests move.
-fn start() -> chrono::DateTime<Utc> {
-    wangge_domain::calendar::beijing()
-        .with_ymd_and_hms(2026, 12, 1, 9, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc)
-        .trunc_subsecs(6)
-}
-
-async fn world(backend: TestBackend) -> World {
-    let db = TestDb::open(backend).await;
-    let keys = KeyRing::parse(&KeyRing::generate_file()).unwrap();
-    let city = city();
-    db.store
-        .apply_plan(&Plan {
-            regions: city.regions.clone(),
-            grids: city.grids.clone(),
-        })
-        .await
-        .unwrap();
-    db.store.insert_org_batch(&city.org).await.unwrap();
-    db.store.seal_audit(keys.audit_key(), None).await.unwrap();
-    let ctx = Context::new(db.store.clone(), Default::default(), keys)
-        .await
-        .unwrap()
-        .with_clock(Clock::fixed(start()))
-        .with_files(db.dir.join("files"));
-    World { db, ctx, city }
-}
-
-impl World {
-    /// An account of a role at a scope, as a principal.
-    async fn person(&self, username: &str, role: &str, scope: &str) -> Principal {
-        let r: wangge_domain::access::Role = role.parse().unwrap();
-        let s = accounts::resolve_scope(&self.db.store, r, scope)
-            .await
-            .unwrap();
-        let id = self
-            .db
-            .store
-            .create_account(
-                &NewAccount {
-                    username: username.into(),
-                    display_name: username.into(),
-                    role: role.into(),
-                    scope_kind: s.kind,
-                    scope_code: s.code,
-                    scope_serves: s.serves,
-                    password_hash: "$argon2id$unused".into(),
-                    proposed_by: None,
-                },
-                self.ctx.now(),
-            )
-            .await
-            .unwrap();
-        let account = self.db.store.account(id).await.unwrap().unwrap();
-        let (role, scope) = auth::role_and_scope(&account).unwrap();
-        Principal::account(wangge_app::Person {
-            account,
-            role,
-            scope,
-            via: wangge_app::Via::Token { id },
-            ip: None,
-        })
-    }
-
-    fn grid(&self) -> (String, (f64, f64)) {
-        let g = &self.city.grids[0];
-        let c = g.shape.centroid().unwrap();
-        (g.code.as_str().to_string(), (c.x(), c.y()))
-    }
-
-    async fn audit_of(&self, id: &str, action: &str) -> Vec<wangge_store::AuditRow> {
-        self.db
-            .store
-            .search_audit(&AuditQuery {
-                record_id: Some(id.into()),
-                action: Some(action.into()),
-                limit: 100,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-    }
-}
+use support::world;
 
 fn report(lon: f64, lat: f64) -> intake::ReportInput {
     serde_json::from_value(

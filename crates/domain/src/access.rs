@@ -76,6 +76,8 @@ pub enum Permission {
     ManageSecurity,
     /// Read the audit trail.
     ReadAudit,
+    /// Keep the business registers (departments, units, people, grid teams) within scope.
+    KeepRegisters,
     /// Change the settings: catalogue, routing, notification rules, office hours, yellow share.
     Configure,
 }
@@ -84,9 +86,11 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::GridWorker | Role::CommunityStaff | Role::DepartmentStaff => &[ReadRegistry],
-            Role::StreetDispatcher | Role::Mediator => &[ReadRegistry, UnmaskPersonalData],
-            Role::CommandCentre => &[ReadRegistry, UnmaskPersonalData, Export],
+            Role::GridWorker | Role::DepartmentStaff => &[ReadRegistry],
+            Role::CommunityStaff => &[ReadRegistry, KeepRegisters],
+            Role::Mediator => &[ReadRegistry, UnmaskPersonalData],
+            Role::StreetDispatcher => &[ReadRegistry, UnmaskPersonalData, KeepRegisters],
+            Role::CommandCentre => &[ReadRegistry, UnmaskPersonalData, Export, KeepRegisters],
             Role::Leader => &[ReadRegistry, Export],
             Role::SystemAdmin => &[ManageAccounts, Configure],
             Role::SecurityAdmin => &[ManageSecurity],

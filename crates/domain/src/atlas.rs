@@ -230,6 +230,11 @@ impl Atlas {
     pub fn region_name(&self, code: &RegionCode) -> Option<&str> {
         self.regions.get(code.as_str()).map(|r| r.name.as_str())
     }
+
+    /// The level of a region the atlas holds.
+    pub fn region_level(&self, code: &RegionCode) -> Option<crate::region::Level> {
+        self.regions.get(code.as_str()).map(|r| r.level)
+    }
 }
 
 /// The same question answered by testing every polygon: the baseline the R-tree is measured

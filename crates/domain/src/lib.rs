@@ -13,6 +13,7 @@ pub mod model;
 pub mod org;
 pub mod mediation;
 pub mod region;
+pub mod registers;
 pub mod settings;
 pub mod workflow;
 

@@ -4,6 +4,27 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A closed vocabulary: its values, each with a stable wire id and a Chinese label. A sheet's
+/// drop-down offers the labels; a cell may hold either.
+pub trait Vocabulary: Copy + 'static {
+    fn all() -> &'static [Self];
+    fn id(self) -> &'static str;
+    fn label(self) -> &'static str;
+
+    /// The value a person wrote: its label or its wire id.
+    fn from_cell(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::all()
+            .iter()
+            .copied()
+            .find(|v| v.label() == s || v.id() == s)
+    }
+
+    fn labels() -> Vec<&'static str> {
+        Self::all().iter().map(|v| v.label()).collect()
+    }
+}
+
 /// Declares a closed vocabulary with stable snake_case wire ids and Chinese labels.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $id:literal, $zh:literal;)+ }) => {
@@ -20,6 +41,12 @@ macro_rules! vocabulary {
             pub fn label_zh(self) -> &'static str {
                 match self { $($name::$variant => $zh),+ }
             }
+        }
+
+        impl $crate::org::Vocabulary for $name {
+            fn all() -> &'static [Self] { $name::ALL }
+            fn id(self) -> &'static str { self.as_str() }
+            fn label(self) -> &'static str { self.label_zh() }
         }
 
         impl std::str::FromStr for $name {
@@ -46,7 +73,8 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Functional departments that receive dispatched and whistled work.
+    /// Functional departments that receive dispatched and whistled work, and the public utilities
+    /// (companies, not government) that take dispatches too: a power cut goes to 供电, not 住建.
     DepartmentKind {
         PublicSecurity = "public_security", "公安";
         PoliceStation = "police_station", "派出所";
@@ -69,6 +97,11 @@ vocabulary! {
         Transport = "transport", "交通运输";
         WaterAffairs = "water_affairs", "水务";
         FireRescue = "fire_rescue", "消防救援";
+        PowerSupply = "power_supply", "供电公司";
+        WaterSupply = "water_supply", "自来水公司";
+        GasSupply = "gas_supply", "燃气公司";
+        HeatSupply = "heat_supply", "热力公司";
+        Telecom = "telecom", "通信运营商";
     }
 }
 

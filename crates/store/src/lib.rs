@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod mediation;
 mod org;
+mod registers;
 mod registry;
 mod settings;
 #[cfg(any(test, feature = "testing"))]
@@ -43,6 +44,7 @@ pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
     PersonRow, TeamMemberRow, UnitRow,
 };
+pub use registers::DepartmentEntry;
 pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};
 pub use sqlx::Error as SqlxError;
 pub use writer::{NewEventMove, NewReport, Reported, Writer};

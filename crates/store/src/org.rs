@@ -13,6 +13,8 @@ const BATCH: usize = 500;
 #[derive(Debug, Clone)]
 pub struct NewDepartment {
     pub id: Uuid,
+    /// The code the city gives it (部门编码), unique.
+    pub code: String,
     pub region_code: String,
     pub kind: String,
     pub name: String,
@@ -74,6 +76,16 @@ pub struct DepartmentRow {
     pub parent_id: Option<Uuid>,
 }
 
+#[derive(FromRow)]
+struct ServingRow {
+    id: Uuid,
+    region_code: String,
+    kind: String,
+    name: String,
+    parent_id: Option<Uuid>,
+    area: String,
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct UnitRow {
     pub id: Uuid,
@@ -127,15 +139,24 @@ impl crate::Store {
             let mut tx = pool.begin().await?;
             insert_chunks!(
                 tx,
-                "INSERT INTO departments (id, region_code, kind, name, parent_id, created_at) ",
+                "INSERT INTO departments (id, code, region_code, kind, name, parent_id, created_at) ",
                 batch.departments,
                 |mut b, d| {
                     b.push_bind(d.id)
+                        .push_bind(d.code.clone())
                         .push_bind(d.region_code.clone())
                         .push_bind(d.kind.clone())
                         .push_bind(d.name.clone())
                         .push_bind(d.parent_id)
                         .push_bind(at);
+                }
+            );
+            insert_chunks!(
+                tx,
+                "INSERT INTO department_areas (department_id, region_code) ",
+                batch.departments,
+                |mut b, d| {
+                    b.push_bind(d.id).push_bind(d.region_code.clone());
                 }
             );
             insert_chunks!(
@@ -201,23 +222,46 @@ impl crate::Store {
         })?)
     }
 
-    /// The departments serving a region or any region above it (a county's departments serve its
-    /// townships too), in a stable order.
+    /// The departments in service named to serve each of the regions (an event's township, county
+    /// and city: a county bureau serves its townships too), in the regions' order, then by kind
+    /// and name; each once.
     pub async fn departments_serving(
         &self,
         region_codes: &[String],
     ) -> Result<Vec<DepartmentRow>, StoreError> {
-        let mut out = Vec::new();
-        for code in region_codes {
-            let rows: Vec<DepartmentRow> = on_db!(self, |p| {
-                sqlx::query_as(
-                "SELECT id, region_code, kind, name, parent_id FROM departments WHERE region_code = $1 ORDER BY kind, name"
-            )
-            .bind(code)
-            .fetch_all(p)
-            .await
-            })?;
-            out.extend(rows);
+        if region_codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=region_codes.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT d.id, d.region_code, d.kind, d.name, d.parent_id, a.region_code AS area \
+             FROM departments d JOIN department_areas a ON a.department_id = d.id \
+             WHERE a.region_code IN ({}) AND d.active = 1",
+            marks.join(", ")
+        );
+        let mut rows: Vec<ServingRow> = on_db!(self, |p| {
+            // Only numbered placeholders are formatted in; the codes are bound.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for c in region_codes {
+                q = q.bind(c);
+            }
+            q.fetch_all(p).await
+        })?;
+        let rank = |area: &str| region_codes.iter().position(|c| c == area);
+        rows.sort_by(|a, b| {
+            (rank(&a.area), &a.kind, &a.name).cmp(&(rank(&b.area), &b.kind, &b.name))
+        });
+        let mut out: Vec<DepartmentRow> = Vec::with_capacity(rows.len());
+        for r in rows {
+            if !out.iter().any(|o| o.id == r.id) {
+                out.push(DepartmentRow {
+                    id: r.id,
+                    region_code: r.region_code,
+                    kind: r.kind,
+                    name: r.name,
+                    parent_id: r.parent_id,
+                });
+            }
         }
         Ok(out)
     }

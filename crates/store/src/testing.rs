@@ -92,10 +92,30 @@ fn with_database(url: &str, db: &str) -> String {
 
 impl TestDb {
     pub async fn open(backend: TestBackend) -> TestDb {
+        TestDb::open_at(backend, None).await
+    }
+
+    /// A database migrated only up to `version` (every migration when `None`): a migration's
+    /// test writes rows as the schema before it held them, then migrates on.
+    pub async fn open_at(backend: TestBackend, version: Option<i64>) -> TestDb {
         let dir = scratch_dir("db");
+        let open = |url: Option<String>, dir: PathBuf| async move {
+            match version {
+                None => Store::open(url.as_deref(), &dir).await,
+                Some(v) => {
+                    let store = match url {
+                        Some(u) => Store::open_postgres(&u).await?,
+                        None => Store::open_sqlite_file(&dir.join(crate::db::SQLITE_FILE)).await?,
+                    };
+                    store.migrate_until(v).await?;
+                    Ok(store)
+                }
+            }
+        };
         match backend {
             TestBackend::Sqlite => {
-                let store = Store::open(None, &dir).await.expect("open sqlite");
+                std::fs::create_dir_all(&dir).expect("scratch dir");
+                let store = open(None, dir.clone()).await.expect("open sqlite");
                 let url = format!("sqlite:{}", dir.join(crate::db::SQLITE_FILE).display());
                 TestDb {
                     store,
@@ -125,7 +145,7 @@ impl TestDb {
                 let url = with_database(&admin_url, &name);
                 let mut tries = 0;
                 let store = loop {
-                    match Store::open(Some(&url), &dir).await {
+                    match open(Some(url.clone()), dir.clone()).await {
                         Ok(s) => break s,
                         Err(e) => {
                             tries += 1;
@@ -160,6 +180,25 @@ impl TestDb {
 }
 
 impl Store {
+    /// Applies the embedded migrations up to and including `version`.
+    pub async fn migrate_until(&self, version: i64) -> Result<(), crate::StoreError> {
+        crate::on_db!(self, |p| {
+            let mut m = match self.backend() {
+                crate::Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+                crate::Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+            };
+            m.migrations = m
+                .migrations
+                .iter()
+                .filter(|x| x.version <= version)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            m.run(p).await
+        })?;
+        Ok(())
+    }
+
     /// Runs one administrative statement built by the test harness (never from user input).
     pub async fn execute_admin(&self, sql: &str) -> Result<(), crate::StoreError> {
         crate::on_db!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))

@@ -170,6 +170,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 region_code: county.clone(),
                 kind: "public_security".into(),
                 name: "大武口公安分局".into(),
+                code: "GA-DWK".into(),
                 parent_id: None,
             },
             NewDepartment {
@@ -177,6 +178,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 region_code: "640202001000".into(),
                 kind: "police_station".into(),
                 name: "长胜派出所".into(),
+                code: "PCS-CS".into(),
                 parent_id: Some(bureau),
             },
         ],
@@ -286,6 +288,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 region_code: county.clone(),
                 kind: "justice".into(),
                 name: "司法局".into(),
+                code: "SF".into(),
                 parent_id: None,
             },
             NewDepartment {
@@ -293,6 +296,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 region_code: county,
                 kind: "judicial_office".into(),
                 name: "司法所".into(),
+                code: "SFS".into(),
                 parent_id: Some(uuid::Uuid::now_v7()),
             },
         ],
@@ -335,7 +339,61 @@ async fn open_reports_what_is_wrong(_: TestBackend) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Migration 0016 gives every department that existed before it a code (its region, then its
+/// order there) and the region it was based at as the one place it serves; routing finds them as
+/// before.
+async fn existing_departments_get_codes_and_places(backend: TestBackend) {
+    let db = TestDb::open_at(backend, Some(15)).await;
+    let s = &db.store;
+    load_small_city(s).await;
+    let ids: Vec<uuid::Uuid> = (0..3).map(|_| uuid::Uuid::now_v7()).collect();
+    let literal = |id: &uuid::Uuid| match backend {
+        TestBackend::Sqlite => format!("X'{}'", id.simple()),
+        TestBackend::Postgres => format!("'{id}'::uuid"),
+    };
+    for (id, region, name) in [
+        (&ids[0], "640202000000", "公安分局"),
+        (&ids[1], "640202001000", "长胜派出所"),
+        (&ids[2], "640202000000", "司法局"),
+    ] {
+        s.execute_admin(&format!(
+            "INSERT INTO departments (id, region_code, kind, name, parent_id, created_at) \
+             VALUES ({}, '{region}', 'justice', '{name}', NULL, '2026-01-01T00:00:00Z')",
+            literal(id)
+        ))
+        .await
+        .unwrap();
+    }
+    s.migrate().await.unwrap();
+    let got = s.department_register().await.unwrap();
+    let code_of = |id: &uuid::Uuid| got.iter().find(|d| d.id == *id).unwrap();
+    assert_eq!(code_of(&ids[0]).code, "640202000000-001");
+    assert_eq!(code_of(&ids[2]).code, "640202000000-002");
+    assert_eq!(code_of(&ids[1]).code, "640202001000-001");
+    assert!(
+        got.iter()
+            .all(|d| d.active && d.areas == [d.region_code.clone()])
+    );
+    let serving = s
+        .departments_serving(&["640202001000".into(), "640202000000".into()])
+        .await
+        .unwrap();
+    let names: Vec<&str> = serving.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["长胜派出所", "公安分局", "司法局"]);
+    // Codes are unique from now on.
+    let dup = s
+        .execute_admin(&format!(
+            "INSERT INTO departments (id, code, region_code, kind, name, created_at) \
+             VALUES ({}, '640202000000-001', '640202000000', 'justice', 'x', '2026-01-01T00:00:00Z')",
+            literal(&uuid::Uuid::now_v7())
+        ))
+        .await;
+    assert!(dup.is_err());
+    db.finish().await;
+}
+
 wangge_store::both_backends!(
+    existing_departments_get_codes_and_places,
     schemas_match,
     import_then_read_the_tree,
     organisations_hang_on_the_tree,

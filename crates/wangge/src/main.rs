@@ -5,6 +5,7 @@ mod accounts;
 mod calendar;
 mod config;
 mod geojson_io;
+mod registry;
 mod serve;
 
 use anyhow::Result;
@@ -139,6 +140,13 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
+    },
+    /// The registers (台账) from and to Excel: template, import, export
+    ///
+    /// KIND is one of: departments
+    Registry {
+        #[command(subcommand)]
+        command: registry::RegistryCommand,
     },
 }
 
@@ -321,6 +329,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit { command } => {
             let ctx = cfg.context().await?;
             return accounts::run_audit(&ctx, &cfg.data_dir, command).await;
+        }
+        Command::Registry { command } => {
+            let ctx = cfg.context().await?;
+            return registry::run(&ctx, command).await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -391,6 +391,41 @@
         })
         .catch(() => { status.textContent = "离线时无法显示网格地图"; });
     }
+    // Register imports: the file as the body; a dry run or a refusal lists every problem.
+    for (const form of document.querySelectorAll("form.registry-import")) {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const card = form.closest("section");
+        const status = card.querySelector(".registry-status");
+        const list = card.querySelector(".registry-problems");
+        list.replaceChildren();
+        const file = form.elements.file.files[0];
+        if (!file) { status.textContent = "请选择文件"; return; }
+        const dry = form.elements.dry_run.checked;
+        status.textContent = "正在检查…";
+        const res = await fetch("/api/v1/registry/" + form.dataset.kind + "/import" + (dry ? "?dry_run=true" : ""), {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": csrf() },
+          body: file,
+        });
+        let data = null;
+        try { data = await res.json(); } catch (_) { data = null; }
+        if (!res.ok) {
+          status.textContent = message({ status: res.status, data });
+          const problems = (data && data.error && data.error.details && data.error.details.problems) || [];
+          for (const p of problems) {
+            const li = document.createElement("li");
+            li.textContent = p.message;
+            list.append(li);
+          }
+          return;
+        }
+        const counts = "共 " + data.rows + " 行：新增 " + data.created + "，更新 " + data.updated + "，未变 " + data.unchanged;
+        status.textContent = dry ? "检查通过，可以导入（" + counts + "）。取消勾选“试导入”后再点导入。" : "导入完成：" + counts + "。";
+        if (!dry) setTimeout(() => location.reload(), 1500);
+      });
+    }
     // Administration: a new year's holiday notice, new accounts, unlocking and deactivating.
     const calendar = document.getElementById("calendar-form");
     if (calendar) {

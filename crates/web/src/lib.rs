@@ -9,7 +9,6 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 mod pages;
-mod xlsx;
 
 pub use error::{ApiError, ApiResult};
 pub use wangge_app::auth::SecurityPolicy as AuthSettings;
@@ -33,8 +32,10 @@ pub fn app(ctx: Context) -> Router {
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = api::events::photos().layer(DefaultBodyLimit::disable());
+    let imports = api::registry::uploads().layer(DefaultBodyLimit::disable());
     small
         .merge(photos)
+        .merge(imports)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(ctx)

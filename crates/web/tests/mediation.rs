@@ -1098,13 +1098,23 @@ async fn the_mediation_pages(backend: TestBackend) {
         book.headers["content-type"],
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
-    let bytes = match &book.body {
-        Value::String(s) => s.clone().into_bytes(),
-        other => other.to_string().into_bytes(),
-    };
+    let bytes = w.app_bytes("/mediation/stats.xlsx", &leader).await;
     assert!(bytes.starts_with(b"PK\x03\x04"));
-    let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains("<v>2268</v>") && text.contains("<v>2197</v>") && text.contains("96.8%"));
+    let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    let sheet = wb.worksheet_range("调解统计").unwrap();
+    let total = sheet
+        .rows()
+        .find(|r| r[0] == calamine::Data::String("合计".into()))
+        .expect("a total row");
+    assert_eq!(
+        (
+            total[1].to_string(),
+            total[2].to_string(),
+            total[3].to_string()
+        ),
+        ("2268".into(), "2197".into(), "96.8%".into())
+    );
     // A bad date is a clear error; a department has no mediation desk.
     w.get("/mediation/stats?from=someday", &leader)
         .await

@@ -102,7 +102,7 @@ enum Guard {
     Own,
     /// Business records, filtered by scope.
     Scoped,
-    /// One administrator duty.
+    /// One duty: an administrator's, or keeping the registers.
     Admin(Permission),
     /// Either of two administrator duties (the account list: the system administrator proposes
     /// accounts, the security administrator approves them and changes their roles).
@@ -133,6 +133,7 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/desk", Guard::Page),
     ("GET", "/centre", Guard::Page),
     ("GET", "/admin", Guard::Page),
+    ("GET", "/registry", Guard::Page),
     ("GET", "/report", Guard::Page),
     ("GET", "/sw.js", Guard::Public),
     ("GET", "/events/{id}", Guard::Page),
@@ -259,6 +260,22 @@ const ROUTES: &[(&str, &str, Guard)] = &[
         "PUT",
         "/api/v1/settings",
         Guard::Admin(Permission::Configure),
+    ),
+    ("GET", "/api/v1/registry/{kind}", Guard::Own),
+    (
+        "GET",
+        "/api/v1/registry/{kind}/template.xlsx",
+        Guard::Admin(Permission::KeepRegisters),
+    ),
+    (
+        "GET",
+        "/api/v1/registry/{kind}/export.xlsx",
+        Guard::Admin(Permission::KeepRegisters),
+    ),
+    (
+        "POST",
+        "/api/v1/registry/{kind}/import",
+        Guard::Admin(Permission::KeepRegisters),
     ),
 ];
 
@@ -532,7 +549,7 @@ async fn scope_matrix(backend: TestBackend) {
             if *method != "GET" {
                 continue;
             }
-            let r = w.get(path, &t).await;
+            let r = w.get(&path.replace("{kind}", "departments"), &t).await;
             if allowed {
                 assert_eq!(r.status, StatusCode::OK, "{role_id} {path}: {}", r.body);
             } else {

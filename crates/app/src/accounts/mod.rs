@@ -32,22 +32,21 @@ pub struct StoredScope {
     pub serves: Option<String>,
 }
 
-/// Resolves a scope given as a region code, a grid code or a department id into its stored form,
+/// Resolves a scope given as a region code, a grid code or a department's code (or id) into its stored form,
 /// checking that it exists and suits the role.
 pub async fn resolve_scope(store: &Store, role: Role, scope: &str) -> Result<StoredScope, String> {
     let scope = scope.trim();
     if role.scoped_to_department() {
-        let id: Uuid = scope.parse().map_err(|_| {
-            format!(
-                "部门工作人员的范围应为部门编号（UUID），收到 \"{}\"",
-                scope.chars().take(40).collect::<String>()
-            )
-        })?;
-        let d = store
-            .department(id)
+        let d = crate::registry::departments::find_in(store, scope)
             .await
             .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("部门 {id} 不存在"))?;
+            .ok_or_else(|| {
+                format!(
+                    "部门工作人员的范围应为部门编码，没有编码为 \"{}\" 的部门",
+                    scope.chars().take(40).collect::<String>()
+                )
+            })?;
+        let id = d.id;
         return Ok(StoredScope {
             kind: "department".into(),
             code: id.to_string(),

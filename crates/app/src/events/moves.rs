@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wangge_domain::calendar::{Due, Limit, yellow_at};
 use wangge_domain::catalog::Category;
-use wangge_domain::region::RegionCode;
 use wangge_domain::workflow::{
     Actor, Flow, Move, MoveError, State, StepChange, Urgency, apply, step_change,
 };
@@ -373,8 +372,8 @@ fn check_contents(mv: &Move) -> AppResult<()> {
     }
 }
 
-/// Departments named by a dispatch or a whistle must exist and serve the event's place: a
-/// department's area (a county, a township, or the whole city) must contain the event's grid.
+/// Departments named by a dispatch or a whistle must exist, be in service and serve the event's
+/// place: one of the areas it serves (the city, a county, townships) must contain the grid.
 async fn check_departments(ctx: &Context, e: &EventRow, mv: &Move) -> AppResult<()> {
     let named: Vec<&String> = match mv {
         Move::Dispatch { lead, co } => std::iter::once(lead).chain(co).collect(),
@@ -383,7 +382,7 @@ async fn check_departments(ctx: &Context, e: &EventRow, mv: &Move) -> AppResult<
     };
     for d in named {
         let found = match d.trim().parse::<Uuid>() {
-            Ok(id) => ctx.store.department(id).await?,
+            Ok(id) => ctx.store.department_entry(id).await?,
             Err(_) => None,
         };
         let Some(dept) = found else {
@@ -392,9 +391,7 @@ async fn check_departments(ctx: &Context, e: &EventRow, mv: &Move) -> AppResult<
                 format!("部门 {d} 不存在"),
             ));
         };
-        let serves =
-            RegionCode::parse(&dept.region_code).is_ok_and(|r| e.grid_code.starts_with(r.prefix()));
-        if !serves {
+        if !dept.serves(&e.grid_code) {
             return Err(AppError::invalid(
                 "event.department_out_of_area",
                 format!("{}不负责事件所在地，不能派给它", dept.name),

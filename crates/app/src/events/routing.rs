@@ -6,7 +6,6 @@
 use super::views::DepartmentRef;
 use crate::context::Context;
 use crate::error::AppResult;
-use uuid::Uuid;
 use wangge_domain::workflow::{HolderLevel, region_of};
 use wangge_store::{DepartmentRow, EventRow};
 
@@ -32,9 +31,10 @@ pub async fn serving(ctx: &Context, e: &EventRow) -> AppResult<Vec<DepartmentRow
 /// The department the rules suggest for an event.
 pub async fn routed(ctx: &Context, e: &EventRow) -> AppResult<Option<DepartmentRef>> {
     let config = ctx.config.get();
-    if let Some(id) = config.settings.route(&e.category_code, &e.grid_code)
-        && let Ok(id) = id.parse::<Uuid>()
-        && let Some(d) = ctx.store.department(id).await?
+    if let Some(named) = config.settings.route(&e.category_code, &e.grid_code)
+        && let Some(d) = crate::registry::departments::find(ctx, named).await?
+        && d.serves(&e.grid_code)
+        && let Some(d) = ctx.store.department(d.id).await?
     {
         return Ok(Some(describe(&d)));
     }

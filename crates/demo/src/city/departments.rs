@@ -56,6 +56,7 @@ pub(crate) fn add_departments(
     for (kind, name) in CITY_DEPARTMENTS {
         org.departments.push(NewDepartment {
             id: ids.next(),
+            code: String::new(),
             region_code: CITY_CODE.into(),
             kind: kind.as_str().into(),
             name: (*name).into(),
@@ -65,6 +66,13 @@ pub(crate) fn add_departments(
     for county in specs {
         let parents = county_bureaus(ids, county, org);
         township_offices(ids, county, regions, &parents, org);
+    }
+    // Codes as the migration gives existing rows: the region, then the order within it.
+    let mut seq: std::collections::HashMap<String, usize> = Default::default();
+    for d in &mut org.departments {
+        let n = seq.entry(d.region_code.clone()).or_default();
+        *n += 1;
+        d.code = format!("{}-{:03}", d.region_code, n);
     }
 }
 
@@ -79,6 +87,7 @@ fn county_bureaus(ids: &mut Ids, county: &CountySpec, org: &mut OrgBatch) -> Par
         let id = ids.next();
         org.departments.push(NewDepartment {
             id,
+            code: String::new(),
             region_code: ccode.clone(),
             kind: kind.as_str().into(),
             name: format!("{}{name}", county.name),
@@ -113,6 +122,7 @@ fn township_offices(
             .trim_end_matches('乡');
         org.departments.push(NewDepartment {
             id: ids.next(),
+            code: String::new(),
             region_code: t.code.as_str().into(),
             kind: DepartmentKind::PoliceStation.as_str().into(),
             name: format!("{short}派出所"),
@@ -120,6 +130,7 @@ fn township_offices(
         });
         org.departments.push(NewDepartment {
             id: ids.next(),
+            code: String::new(),
             region_code: t.code.as_str().into(),
             kind: DepartmentKind::JudicialOffice.as_str().into(),
             name: format!("{short}司法所"),
@@ -129,6 +140,7 @@ fn township_offices(
         if i % 5 == 0 {
             org.departments.push(NewDepartment {
                 id: ids.next(),
+                code: String::new(),
                 region_code: t.code.as_str().into(),
                 kind: DepartmentKind::CourtTribunal.as_str().into(),
                 name: format!("{}人民法院{short}人民法庭", county.name),

@@ -7,6 +7,7 @@ pub mod events;
 pub mod mediation;
 pub mod places;
 pub mod portal;
+pub mod registry;
 pub mod session;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub fn router() -> Router<Context> {
         .merge(portal::router())
         .merge(centre::router())
         .merge(mediation::router())
+        .merge(registry::router())
 }
 
 /// The health check, for load balancers and monitoring: answers without an account.

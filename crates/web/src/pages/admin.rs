@@ -15,6 +15,7 @@ use serde::Deserialize;
 use wangge_app::accounts::{self, AccountStatus, AccountView};
 use wangge_app::audit::{self, AuditFilter};
 use wangge_app::auth::SecurityPolicy;
+use wangge_app::registry::departments;
 use wangge_app::{AppError, Configured, Context};
 use wangge_domain::access::{Permission, Role};
 use wangge_domain::calendar::beijing;
@@ -95,6 +96,8 @@ struct Admin {
     department_kinds: Vec<(&'static str, &'static str)>,
     /// The routing rules in force: (category, region, department).
     routes: Vec<(String, String, String)>,
+    /// Every department as (code, name), for the pickers of routing rules and scopes.
+    departments: Vec<(String, String)>,
 }
 
 /// A time limit in words: 30分钟, 4工作小时, 10个工作日.
@@ -151,6 +154,24 @@ async fn admin(
         settings_section(&ctx.config.get(), &mut page);
     }
     if duties.settings || duties.policy {
+        page.departments = match departments::search(&ctx, &who, None, usize::MAX).await {
+            Ok(d) => d
+                .departments
+                .into_iter()
+                .map(|d| (d.code, d.name))
+                .collect(),
+            Err(e) => return ApiError(e).into_response(),
+        };
+        let names: std::collections::HashMap<&str, &str> = page
+            .departments
+            .iter()
+            .map(|(c, n)| (c.as_str(), n.as_str()))
+            .collect();
+        for r in &mut page.routes {
+            if let Some(n) = names.get(r.2.as_str()) {
+                r.2 = format!("{n}（{}）", r.2);
+            }
+        }
         let list = match accounts::list(&ctx, &who).await {
             Ok(l) => l.accounts,
             Err(e) => return ApiError(e).into_response(),
@@ -205,6 +226,7 @@ fn blank(ctx: &Context, who: &Caller, h: Header, q: &AuditQuery, duties: Duties)
             .map(|k| (k.as_str(), k.label_zh()))
             .collect(),
         routes: Vec::new(),
+        departments: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@ mod event;
 mod mediation;
 mod phone;
 mod portal;
+mod registry;
 
 use crate::error::ApiError;
 use crate::extract::{Caller, Path};
@@ -43,6 +44,7 @@ pub fn router() -> Router<Context> {
         .merge(phone::router())
         .merge(portal::router())
         .merge(mediation::router())
+        .merge(registry::router())
 }
 
 /// No inline scripts or styles, nothing from elsewhere; map tiles, when configured, will be the

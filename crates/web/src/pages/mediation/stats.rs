@@ -208,7 +208,7 @@ pub(super) async fn stats_xlsx(
     caller: Result<Caller, ApiError>,
     Query(q): Query<StatsForm>,
 ) -> Response {
-    use crate::xlsx::{Cell, workbook};
+    use wangge_app::workbook::{Value as Cell, table};
     let (total, types) = match exported(&ctx, caller, &q, "xlsx").await {
         Ok(x) => x,
         Err(r) => return r,
@@ -237,8 +237,12 @@ pub(super) async fn stats_xlsx(
     rows.push(vec![text(
         "调解成功率 = 调解成功件数 ÷ 调解件数（统计期内调解结束的案件，不论结果）",
     )]);
+    let bytes = match table("调解统计", &rows) {
+        Ok(b) => b,
+        Err(e) => return crate::error::ApiError(e).into_response(),
+    };
     download(
-        workbook("调解统计", &rows).into_response(),
+        bytes.into_response(),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "attachment; filename=\"mediation-stats.xlsx\"",
     )

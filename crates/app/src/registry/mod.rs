@@ -1,0 +1,144 @@
+//! The registers as use cases (台账): a template to fill, an import that checks the whole file
+//! and changes nothing unless all of it is good (or only reports, as a dry run), an export that
+//! imports again, and a search by name for the pickers. The same functions serve the API, the
+//! pages and `wangge registry`. Registers are business data: the command centre keeps them for
+//! its area, township and community staff for their own place; every import is audited.
+
+pub mod departments;
+
+use crate::context::Context;
+use crate::error::{AppError, AppResult};
+use crate::principal::Principal;
+use serde::Serialize;
+use serde_json::json;
+use wangge_domain::access::{Permission, Visibility};
+use wangge_domain::registers::{Problem, RegisterKind};
+
+/// A file to download.
+#[derive(Debug)]
+pub struct Download {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What an import did, or would do as a dry run.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub register: RegisterKind,
+    pub dry_run: bool,
+    /// Data rows read (blank rows skipped).
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// A register whose sheet is defined, from its wire id (`departments`, `party-orgs`, …).
+pub fn kind(s: &str) -> AppResult<RegisterKind> {
+    let kind: RegisterKind = s
+        .parse()
+        .map_err(|e: String| AppError::not_found("registry.unknown_kind", e))?;
+    if kind.columns().is_none() {
+        return Err(AppError::not_found(
+            "registry.unknown_kind",
+            format!("台账「{}」暂不支持导入导出", kind.label_zh()),
+        ));
+    }
+    Ok(kind)
+}
+
+/// Who keeps registers, and where: a place-scoped account with the permission (its area), or the
+/// operator (everywhere).
+fn keeper(who: &Principal) -> AppResult<Visibility> {
+    who.require(Permission::KeepRegisters)?;
+    who.area()
+}
+
+/// The empty template of a register: the sheet to fill, the guide, the drop-downs.
+pub fn template(who: &Principal, kind: RegisterKind) -> AppResult<Download> {
+    keeper(who)?;
+    let columns = kind.columns().unwrap_or_default();
+    Ok(Download {
+        filename: format!("{}-template.xlsx", kind.as_str()),
+        bytes: crate::workbook::register(kind.label_zh(), columns, &[])?,
+    })
+}
+
+/// Imports a file (`.xlsx` or `.csv`) into a register, all or nothing.
+pub async fn import(
+    ctx: &Context,
+    who: &Principal,
+    kind: RegisterKind,
+    bytes: &[u8],
+    dry_run: bool,
+) -> AppResult<ImportReport> {
+    let area = keeper(who)?;
+    let sheet = crate::workbook::read(bytes, kind.label_zh()).map_err(|p| refused(vec![p]))?;
+    let report = match kind {
+        RegisterKind::Departments => departments::import(ctx, &area, &sheet, dry_run).await?,
+        _ => return Err(kind_missing(kind)),
+    };
+    if !dry_run {
+        ctx.store
+            .append_audit(
+                &who.audit(
+                    "registry.import",
+                    Some("register"),
+                    Some(kind.as_str().into()),
+                    json!({"rows": report.rows, "created": report.created,
+                           "updated": report.updated, "unchanged": report.unchanged}),
+                ),
+                ctx.now(),
+            )
+            .await?;
+    }
+    Ok(report)
+}
+
+/// The register within the keeper's area as a workbook that imports again.
+pub async fn export(ctx: &Context, who: &Principal, kind: RegisterKind) -> AppResult<Download> {
+    let area = keeper(who)?;
+    let columns = kind.columns().unwrap_or_default();
+    let rows = match kind {
+        RegisterKind::Departments => departments::export_rows(ctx, &area).await?,
+        _ => return Err(kind_missing(kind)),
+    };
+    ctx.store
+        .append_audit(
+            &who.audit(
+                "registry.export",
+                Some("register"),
+                Some(kind.as_str().into()),
+                json!({"rows": rows.len()}),
+            ),
+            ctx.now(),
+        )
+        .await?;
+    Ok(Download {
+        filename: format!("{}.xlsx", kind.as_str()),
+        bytes: crate::workbook::register(kind.label_zh(), columns, &rows)?,
+    })
+}
+
+fn kind_missing(kind: RegisterKind) -> AppError {
+    AppError::not_found(
+        "registry.unknown_kind",
+        format!("台账「{}」暂不支持导入导出", kind.label_zh()),
+    )
+}
+
+/// The error of a refused file: how many problems, and every one in the details.
+pub fn refused(problems: Vec<Problem>) -> AppError {
+    AppError::invalid(
+        "registry.invalid",
+        format!("文件有 {} 处问题，未导入任何数据", problems.len()),
+    )
+    .with_details(json!({
+        "problems": problems.iter().map(|p| json!({
+            "sheet": p.sheet, "row": p.row, "column": p.column, "header": p.header,
+            "reason": p.reason, "message": p.to_string(),
+        })).collect::<Vec<_>>()
+    }))
+}

@@ -1,0 +1,380 @@
+//! The department register through the application layer, on SQLite and on PostgreSQL, with real
+//! workbooks written by rust_xlsxwriter and CSV files in GB18030: an import changes nothing
+//! unless the whole file is good, a dry run changes nothing at all, the same file twice changes
+//! nothing, an export imports again unchanged, rows outside the importer's area are refused, and
+//! what was imported routes work and scopes accounts by its code.
+
+mod support;
+
+use calamine::{Data, Reader, Xlsx};
+use rust_xlsxwriter::Workbook;
+use std::io::Cursor;
+use support::{World, world};
+use wangge_app::registry::{self, departments};
+use wangge_app::{AppError, ErrorKind, Principal, accounts};
+use wangge_domain::Level;
+use wangge_domain::access::Role;
+use wangge_domain::registers::RegisterKind;
+use wangge_store::testing::TestBackend;
+
+const HEADER: [&str; 7] = [
+    "部门编码*",
+    "部门名称*",
+    "部门类别*",
+    "所属区划代码*",
+    "上级部门编码",
+    "服务区域代码",
+    "状态",
+];
+
+/// A workbook as an office fills it: the 部门 sheet, every cell text.
+fn xlsx(rows: &[Vec<&str>]) -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("部门").unwrap();
+    for (c, h) in HEADER.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// The first county of the demo city, two of its townships, and a township of another county.
+struct Places {
+    county: String,
+    township: String,
+    other_township: String,
+    foreign_township: String,
+    police_bureau: String,
+}
+
+fn places(w: &World) -> Places {
+    let of = |level: Level| {
+        w.city
+            .regions
+            .iter()
+            .filter(move |r| r.level == level)
+            .map(|r| r.code.as_str().to_string())
+    };
+    let county = of(Level::County).next().unwrap();
+    let mine: Vec<String> = of(Level::Township)
+        .filter(|t| t.starts_with(&county[..6]))
+        .collect();
+    let foreign = of(Level::Township)
+        .find(|t| !t.starts_with(&county[..6]))
+        .unwrap();
+    let police_bureau = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| d.region_code == county && d.kind == "public_security")
+        .unwrap()
+        .code
+        .clone();
+    Places {
+        township: mine[0].clone(),
+        other_township: mine[1].clone(),
+        county,
+        foreign_township: foreign,
+        police_bureau,
+    }
+}
+
+fn problems(e: &AppError) -> Vec<String> {
+    assert_eq!(e.code, "registry.invalid", "{e:?}");
+    e.details.as_ref().unwrap()["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn register_len(w: &World) -> usize {
+    w.db.store.department_register().await.unwrap().len()
+}
+
+async fn import_is_all_or_nothing_and_idempotent_by_code(backend: TestBackend) {
+    let w = world(backend).await;
+    let p = places(&w);
+    let centre = w.person("cc", "command_centre", &p.county).await;
+    let kind = RegisterKind::Departments;
+    let before = register_len(&w).await;
+    let good = vec![
+        vec!["GD-01", "大武口供电公司", "供电公司", &p.county, "", "", ""],
+        vec![
+            "PCS-NEW",
+            "新区派出所",
+            "派出所",
+            &p.county,
+            &p.police_bureau,
+            &p.township,
+            "",
+        ],
+    ];
+    // A dry run reports and writes nothing.
+    let dry = registry::import(&w.ctx, &centre, kind, &xlsx(&good), true)
+        .await
+        .unwrap();
+    assert_eq!((dry.rows, dry.created, dry.dry_run), (2, 2, true));
+    assert_eq!(register_len(&w).await, before);
+    assert!(
+        w.audit_of("departments", "registry.import")
+            .await
+            .is_empty()
+    );
+
+    let done = registry::import(&w.ctx, &centre, kind, &xlsx(&good), false)
+        .await
+        .unwrap();
+    assert_eq!((done.created, done.updated, done.unchanged), (2, 0, 0));
+    assert_eq!(register_len(&w).await, before + 2);
+    assert_eq!(w.audit_of("departments", "registry.import").await.len(), 1);
+    let again = registry::import(&w.ctx, &centre, kind, &xlsx(&good), false)
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+
+    // A changed row updates in place: same id, new name and places.
+    let id = departments::find(&w.ctx, "PCS-NEW")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let both = format!("{}、{}", p.township, p.other_township);
+    let changed = vec![vec![
+        "PCS-NEW",
+        "新区派出所（更名）",
+        "派出所",
+        &p.county,
+        &p.police_bureau,
+        &both,
+        "",
+    ]];
+    let r = registry::import(&w.ctx, &centre, kind, &xlsx(&changed), false)
+        .await
+        .unwrap();
+    assert_eq!((r.created, r.updated, r.unchanged), (0, 1, 0));
+    let d = departments::find(&w.ctx, "PCS-NEW").await.unwrap().unwrap();
+    assert_eq!(d.id, id);
+    assert_eq!(d.name, "新区派出所（更名）");
+    assert_eq!(d.areas.len(), 2);
+    assert!(d.serves(&format!("{}001001", &p.other_township[..9])));
+    assert!(!d.serves(&p.foreign_township));
+    // The utility left alone by a file without it.
+    assert!(departments::find(&w.ctx, "GD-01").await.unwrap().is_some());
+
+    // One bad row refuses the whole file, good rows included.
+    let mixed = vec![
+        vec!["NEW-OK", "好部门", "信访", &p.county, "", "", ""],
+        vec![
+            "BAD",
+            "",
+            "火星局",
+            "640",
+            "NOPE",
+            &p.foreign_township,
+            "在岗",
+        ],
+    ];
+    let e = registry::import(&w.ctx, &centre, kind, &xlsx(&mixed), false)
+        .await
+        .unwrap_err();
+    let listed = problems(&e);
+    assert!(listed.len() >= 5, "{listed:#?}");
+    assert!(listed.iter().all(|m| m.contains("第3行")), "{listed:#?}");
+    assert!(departments::find(&w.ctx, "NEW-OK").await.unwrap().is_none());
+    assert_eq!(register_len(&w).await, before + 2);
+}
+
+async fn export_imports_again_unchanged(backend: TestBackend) {
+    let w = world(backend).await;
+    let p = places(&w);
+    let centre = w.person("cc", "command_centre", &p.county).await;
+    let kind = RegisterKind::Departments;
+    let file = registry::export(&w.ctx, &centre, kind).await.unwrap();
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(file.bytes.clone())).unwrap();
+    assert!(wb.sheet_names().contains(&"填写说明".to_string()));
+    let sheet = wb.worksheet_range("部门").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header, HEADER);
+    let rows = sheet.rows().count() - 1;
+    let in_county = w
+        .city
+        .org
+        .departments
+        .iter()
+        .filter(|d| d.region_code.starts_with(&p.county[..6]))
+        .count();
+    assert_eq!(rows, in_county);
+    // Codes are text cells, never numbers.
+    assert!(
+        sheet
+            .rows()
+            .skip(1)
+            .all(|r| matches!(&r[0], Data::String(_)) && matches!(&r[3], Data::String(_)))
+    );
+    let r = registry::import(&w.ctx, &centre, kind, &file.bytes, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.rows, r.created, r.updated, r.unchanged),
+        (rows, 0, 0, rows)
+    );
+    assert_eq!(w.audit_of("departments", "registry.export").await.len(), 1);
+
+    // The template is the same sheet without rows, with its guide.
+    let t = registry::template(&centre, kind).unwrap();
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(t.bytes)).unwrap();
+    let sheet = wb.worksheet_range("部门").unwrap();
+    assert_eq!(sheet.rows().count(), 1);
+    let guide = wb.worksheet_range("填写说明").unwrap();
+    assert!(
+        guide
+            .rows()
+            .any(|r| r[0] == Data::String("部门类别".into())
+                && r[3].to_string().contains("供电公司"))
+    );
+}
+
+async fn rows_outside_the_area_and_wrong_files_are_refused(backend: TestBackend) {
+    let w = world(backend).await;
+    let p = places(&w);
+    let street = w.person("sd", "street_dispatcher", &p.township).await;
+    let kind = RegisterKind::Departments;
+    let before = register_len(&w).await;
+    // A township keeps its own offices, not the county's.
+    let county_row = vec![vec!["X-1", "某局", "信访", &p.county, "", "", ""]];
+    let e = registry::import(&w.ctx, &street, kind, &xlsx(&county_row), false)
+        .await
+        .unwrap_err();
+    assert!(problems(&e)[0].contains("不在您的管辖范围内"), "{e:?}");
+    // A code another area keeps cannot be taken over.
+    let taken = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| !d.region_code.starts_with(&p.county[..6]))
+        .unwrap()
+        .code
+        .clone();
+    let hijack = vec![vec![&taken[..], "改名", "信访", &p.township, "", "", ""]];
+    let e = registry::import(&w.ctx, &street, kind, &xlsx(&hijack), false)
+        .await
+        .unwrap_err();
+    assert!(problems(&e)[0].contains("辖区外部门"), "{e:?}");
+
+    for (bytes, expect) in [
+        (
+            b"PK\x03\x04not a zip at all".to_vec(),
+            "不是可读的 Excel 工作簿",
+        ),
+        (vec![0xD0, 0xCF, 0x11, 0xE0, 0, 0], "Excel 97-2003"),
+        (vec![0xff, 0xfe, 0x00, 0x41, 0x00], "编码"),
+    ] {
+        let e = registry::import(&w.ctx, &street, kind, &bytes, false)
+            .await
+            .unwrap_err();
+        assert!(problems(&e)[0].contains(expect), "{expect}: {e:?}");
+    }
+    // A workbook without the register's sheet.
+    let mut wb = Workbook::new();
+    wb.add_worksheet().set_name("Sheet1").unwrap();
+    let e = registry::import(&w.ctx, &street, kind, &wb.save_to_buffer().unwrap(), false)
+        .await
+        .unwrap_err();
+    assert!(
+        problems(&e)[0].contains("没有名为「部门」的工作表"),
+        "{e:?}"
+    );
+    assert_eq!(register_len(&w).await, before);
+
+    // Who keeps no register may not import, export or fetch a template.
+    let grid = w.person("gw", "grid_worker", &w.grid().0).await;
+    let sysadmin = w.person("sa", "system_admin", &p.county).await;
+    for who in [&grid, &sysadmin] {
+        let e = registry::import(&w.ctx, who, kind, &xlsx(&county_row), true)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Forbidden);
+        assert_eq!(
+            registry::export(&w.ctx, who, kind).await.unwrap_err().kind,
+            ErrorKind::Forbidden
+        );
+        assert!(registry::template(who, kind).is_err());
+    }
+}
+
+async fn csv_in_gb18030_imports_and_codes_name_departments(backend: TestBackend) {
+    let w = world(backend).await;
+    let p = places(&w);
+    let centre = w.person("cc", "command_centre", &p.county).await;
+    let text = format!(
+        "{}\r\nRQ-01,大武口燃气公司,燃气公司,{},,{},\r\n",
+        HEADER.join(","),
+        p.county,
+        p.township
+    );
+    let (gb, _, _) = encoding_rs::GB18030.encode(&text);
+    assert!(
+        std::str::from_utf8(&gb).is_err(),
+        "the file really is GB18030"
+    );
+    let r = registry::import(&w.ctx, &centre, RegisterKind::Departments, &gb, false)
+        .await
+        .unwrap();
+    assert_eq!(r.created, 1);
+    let d = departments::find(&w.ctx, "RQ-01").await.unwrap().unwrap();
+    assert_eq!(d.name, "大武口燃气公司");
+    assert_eq!(d.kind, "gas_supply");
+
+    // An account's scope names the department by its code; the stored scope is its id.
+    let s = accounts::resolve_scope(&w.db.store, Role::DepartmentStaff, "RQ-01")
+        .await
+        .unwrap();
+    assert_eq!((s.kind.as_str(), s.code), ("department", d.id.to_string()));
+    let e = accounts::resolve_scope(&w.db.store, Role::DepartmentStaff, "NO-SUCH")
+        .await
+        .unwrap_err();
+    assert!(e.contains("没有编码为 \"NO-SUCH\" 的部门"), "{e}");
+
+    // Pickers find it by name, within the caller's sight.
+    let found = departments::search(&w.ctx, &centre, Some("燃气"), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.departments[0].kind_name, "燃气公司");
+    let far = w
+        .person("far", "street_dispatcher", &p.foreign_township)
+        .await;
+    let found = departments::search(&w.ctx, &far, Some("燃气"), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.total, 0);
+    assert!(
+        departments::search(&w.ctx, &Principal::Citizen { ip: None }, None, 10)
+            .await
+            .is_err()
+    );
+}
+
+wangge_store::both_backends!(
+    import_is_all_or_nothing_and_idempotent_by_code,
+    export_imports_again_unchanged,
+    rows_outside_the_area_and_wrong_files_are_refused,
+    csv_in_gb18030_imports_and_codes_name_departments,
+);
