@@ -65,7 +65,8 @@ pub(super) async fn import(
                 row: r.row,
                 column: None,
                 header: Some(sheet::CODE.into()),
-                reason: format!("编码 {} 已是辖区外部门「{}」的编码", r.code, d.name),
+                // Not its name: the department is outside the importer's area.
+                reason: format!("编码 {} 已被辖区外部门使用，请换一个编码", r.code),
             })
         })
         .collect();

@@ -41,10 +41,7 @@ pub fn kind(s: &str) -> AppResult<RegisterKind> {
         .parse()
         .map_err(|e: String| AppError::not_found("registry.unknown_kind", e))?;
     if kind.columns().is_none() {
-        return Err(AppError::not_found(
-            "registry.unknown_kind",
-            format!("台账「{}」暂不支持导入导出", kind.label_zh()),
-        ));
+        return Err(kind_missing(kind));
     }
     Ok(kind)
 }
