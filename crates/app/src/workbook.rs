@@ -52,6 +52,9 @@ fn read_xlsx(bytes: &[u8], name: &str) -> Result<Sheet, String> {
             Data::String(s) => Cell::Text(s.clone()),
             Data::Float(f) => Cell::Number(*f),
             Data::Int(i) => Cell::Number(*i as f64),
+            // A date cell (入职日期) reads as the day it shows; the registers parse that text.
+            Data::DateTime(d) => Cell::Other(excel_day(d.as_f64())),
+            Data::DateTimeIso(s) => Cell::Other(s.chars().take(10).collect()),
             other => Cell::Other(other.to_string()),
         }));
         rows.push(cells);
@@ -60,6 +63,15 @@ fn read_xlsx(bytes: &[u8], name: &str) -> Result<Sheet, String> {
         name: name.into(),
         rows,
     })
+}
+
+/// An Excel date serial (days since 1899-12-30, in the 1900 system) as YYYY-MM-DD.
+fn excel_day(serial: f64) -> String {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("a date");
+    epoch
+        .checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| serial.to_string())
 }
 
 fn read_csv(bytes: &[u8], name: &str) -> Result<Sheet, String> {

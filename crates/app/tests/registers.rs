@@ -372,7 +372,482 @@ async fn csv_in_gb18030_imports_and_codes_name_departments(backend: TestBackend)
     );
 }
 
+/// A register's sheet as an office fills it: the template's headers, text cells, and numbers
+/// where `numbers` says (row, column, value), as Excel stores what is typed without text format.
+fn sheet_xlsx(
+    sheet: &str,
+    columns: &[wangge_domain::registers::Column],
+    rows: &[Vec<String>],
+    numbers: &[(u32, u16, f64)],
+) -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    for (c, col) in columns.iter().enumerate() {
+        ws.write_string(0, c as u16, col.header).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+    }
+    for (r, c, n) in numbers {
+        ws.write_number(*r, *c, *n).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn strings(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// An ID-card number with a right check digit, from its first 17 digits.
+fn id_number(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        wangge_security::pii::id_check_char(first17).unwrap()
+    )
+}
+
+/// The county of the demo's first grid, and that grid with a point inside it.
+fn first_grid(w: &World) -> (String, String, (f64, f64)) {
+    let (grid, point) = w.grid();
+    (format!("{}000000", &grid[..6]), grid, point)
+}
+
+use wangge_domain::registers::{
+    people as people_sheet, teams as teams_sheet, units as units_sheet,
+};
+
+async fn units_people_and_teams_import_idempotently_and_export_again(backend: TestBackend) {
+    let w = world(backend).await;
+    let (county, grid, (lon, lat)) = first_grid(&w);
+    let community = grid[..12].to_string();
+    let centre = w.person("cc", "command_centre", &county).await;
+    let police = w
+        .city
+        .org
+        .departments
+        .iter()
+        .find(|d| d.region_code == county && d.kind == "public_security")
+        .unwrap()
+        .code
+        .clone();
+
+    // Units: one placed by its point, one by its grid with a phone.
+    let units = |name_b: &str| {
+        vec![
+            strings(&[
+                "U-A",
+                "长胜小学",
+                "学校",
+                "",
+                "长胜街 1 号",
+                &lon.to_string(),
+                &lat.to_string(),
+                "",
+                "王校长",
+                "",
+                "",
+            ]),
+            strings(&[
+                "U-B",
+                name_b,
+                "企业",
+                "",
+                "",
+                "",
+                "",
+                &grid,
+                "赵经理",
+                "13800001111",
+                "",
+            ]),
+        ]
+    };
+    let file = sheet_xlsx("单位", units_sheet::COLUMNS, &units("长胜商贸公司"), &[]);
+    let kind = RegisterKind::Units;
+    let before = w.db.store.unit_register().await.unwrap().len();
+    let dry = registry::import(&w.ctx, &centre, kind, &file, true)
+        .await
+        .unwrap();
+    assert_eq!((dry.created, dry.dry_run), (2, true));
+    assert_eq!(w.db.store.unit_register().await.unwrap().len(), before);
+    let first = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!((first.created, first.updated, first.unchanged), (2, 0, 0));
+    let again = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+    let renamed = sheet_xlsx(
+        "单位",
+        units_sheet::COLUMNS,
+        &units("长胜商贸有限公司"),
+        &[],
+    );
+    let changed = registry::import(&w.ctx, &centre, kind, &renamed, false)
+        .await
+        .unwrap();
+    assert_eq!((changed.updated, changed.unchanged), (1, 1));
+    let stored = w.db.store.unit_register().await.unwrap();
+    let a = stored.iter().find(|u| u.code == "U-A").unwrap();
+    assert_eq!(
+        a.grid_code.as_deref(),
+        Some(grid.as_str()),
+        "placed by its point"
+    );
+    let b = stored.iter().find(|u| u.code == "U-B").unwrap();
+    assert_eq!(b.name, "长胜商贸有限公司");
+    assert!(
+        b.contact_phone_enc
+            .as_deref()
+            .is_some_and(|e| !e.contains("13800001111"))
+    );
+
+    // People: a grid worker, a community officer of the police bureau, a volunteer who leaves.
+    let worker_id = id_number("64020219900101123");
+    let officer_id = id_number("64020219850312008");
+    let volunteer_id = id_number("64020219950505002");
+    let people_rows = |volunteer_status: &str| {
+        vec![
+            strings(&[
+                &worker_id,
+                "马晓燕",
+                "专职网格员",
+                &community,
+                &grid,
+                "",
+                "13912345678",
+                "2026-03-02",
+                "",
+            ]),
+            strings(&[
+                &officer_id,
+                "杨建国",
+                "社区民警",
+                &community,
+                "",
+                &police,
+                "",
+                "",
+                "",
+            ]),
+            strings(&[
+                &volunteer_id,
+                "丁一",
+                "志愿者",
+                &community,
+                "",
+                "",
+                "",
+                "",
+                volunteer_status,
+            ]),
+        ]
+    };
+    let kind = RegisterKind::People;
+    let file = sheet_xlsx("人员", people_sheet::COLUMNS, &people_rows(""), &[]);
+    let first = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!((first.created, first.unchanged), (3, 0));
+    let again = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
+    let people = w.db.store.people_register().await.unwrap();
+    let worker = people.iter().find(|p| p.name == "马晓燕").unwrap();
+    assert_eq!(worker.kind, "full_time_grid_worker");
+    assert_eq!(worker.employment, "full_time");
+    assert_eq!(worker.hired_on.as_deref(), Some("2026-03-02"));
+    assert_eq!(
+        worker.id_number_idx,
+        Some(w.ctx.keys.blind_index("id_number", &worker_id))
+    );
+    assert!(
+        !worker
+            .id_number_enc
+            .as_deref()
+            .unwrap()
+            .contains(&worker_id)
+    );
+
+    // Teams: the worker on the grid's 1+4+X, the volunteer too, the officer on the community's
+    // 1+N+X; then the volunteer leaves the team.
+    let team_rows = |volunteer_status: &str, worker_role: &str| {
+        vec![
+            strings(&[
+                "网格团队（1+4+X）",
+                &grid,
+                &worker_id,
+                "马晓燕",
+                worker_role,
+                "",
+            ]),
+            strings(&[
+                "网格团队（1+4+X）",
+                &grid,
+                &volunteer_id,
+                "",
+                "志愿者",
+                volunteer_status,
+            ]),
+            strings(&[
+                "警务团队（1+N+X）",
+                &community,
+                &officer_id,
+                "杨建国",
+                "社区民警",
+                "",
+            ]),
+        ]
+    };
+    let kind = RegisterKind::Teams;
+    let file = sheet_xlsx(
+        "网格团队",
+        teams_sheet::COLUMNS,
+        &team_rows("", "网格员"),
+        &[],
+    );
+    let first = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!(first.created, 3);
+    let again = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged, 3);
+    let team = |w: &World| {
+        let grid = grid.clone();
+        let store = w.db.store.clone();
+        async move {
+            store
+                .grid_team(&wangge_domain::access::Visibility::system(), &grid)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(team(&w).await.iter().any(|m| m.name == "丁一"));
+    let file = sheet_xlsx(
+        "网格团队",
+        teams_sheet::COLUMNS,
+        &team_rows("离职", "网格员"),
+        &[],
+    );
+    let left = registry::import(&w.ctx, &centre, kind, &file, false)
+        .await
+        .unwrap();
+    assert_eq!((left.updated, left.unchanged), (1, 2));
+    assert!(!team(&w).await.iter().any(|m| m.name == "丁一"));
+
+    // A leaver stays on record, inactive, and out of the grid's team.
+    let file = sheet_xlsx("人员", people_sheet::COLUMNS, &people_rows("离职"), &[]);
+    let gone = registry::import(&w.ctx, &centre, RegisterKind::People, &file, false)
+        .await
+        .unwrap();
+    assert_eq!((gone.updated, gone.unchanged), (1, 2));
+    let people = w.db.store.people_register().await.unwrap();
+    assert!(!people.iter().find(|p| p.name == "丁一").unwrap().active);
+
+    // Each export imports again with nothing to change, the demo's records included; the
+    // command centre may see identifiers, so the export carries them in clear.
+    for kind in [
+        RegisterKind::Units,
+        RegisterKind::People,
+        RegisterKind::Teams,
+    ] {
+        let out = registry::export(&w.ctx, &centre, kind).await.unwrap();
+        let back = registry::import(&w.ctx, &centre, kind, &out.bytes, true)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?} export does not import again: {e:?}"));
+        assert!(back.rows > 2, "{kind:?}: {back:?}");
+        assert_eq!((back.created, back.updated), (0, 0), "{kind:?}: {back:?}");
+    }
+    // The search finds people by name and shows their numbers masked.
+    let found = registry::people::search(&w.ctx, &centre, Some("马晓燕"), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
+    let shown = found.people[0].id_number.clone().unwrap();
+    assert_eq!(shown, wangge_security::pii::mask_id_number(&worker_id));
+    let units = registry::units::search(&w.ctx, &centre, Some("长胜小学"), 10)
+        .await
+        .unwrap();
+    assert_eq!(units.units[0].place.code, grid);
+    assert_ne!(units.units[0].place.name, grid, "the grid is named");
+
+    // A community's staff exports people with identifiers masked: they may not see them.
+    let staff = w.person("sq", "community_staff", &community).await;
+    let out = registry::export(&w.ctx, &staff, RegisterKind::People)
+        .await
+        .unwrap();
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(out.bytes)).unwrap();
+    let range = wb.worksheet_range("人员").unwrap();
+    let ids: Vec<String> = range.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert!(
+        ids.contains(&wangge_security::pii::mask_id_number(&worker_id)),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&worker_id));
+}
+
+async fn bad_unit_people_and_team_files_are_refused_whole(backend: TestBackend) {
+    let w = world(backend).await;
+    let (county, grid, _) = first_grid(&w);
+    let community = grid[..12].to_string();
+    let street = w
+        .person("sd", "street_dispatcher", &format!("{}000", &grid[..9]))
+        .await;
+    let units_before = w.db.store.unit_register().await.unwrap().len();
+    let people_before = w.db.store.people_register().await.unwrap().len();
+
+    // A unit outside every grid, a good one beside it: nothing is imported.
+    let rows = vec![
+        strings(&["U-1", "甲", "学校", "", "", "100.0", "30.0", "", "", "", ""]),
+        strings(&["U-2", "乙", "学校", "", "", "", "", &grid, "", "", ""]),
+        strings(&["U-2", "丙", "学校", "", "", "", "", &grid, "", "", ""]),
+    ];
+    let e = registry::import(
+        &w.ctx,
+        &street,
+        RegisterKind::Units,
+        &sheet_xlsx("单位", units_sheet::COLUMNS, &rows, &[]),
+        false,
+    )
+    .await
+    .unwrap_err();
+    let all = problems(&e).join("\n");
+    assert!(
+        all.contains("不在任何网格内") && all.contains("编码 U-2 与第3行重复"),
+        "{all}"
+    );
+    assert_eq!(
+        w.db.store.unit_register().await.unwrap().len(),
+        units_before
+    );
+
+    // An ID number typed as a number (its digits already lost), one with a bad check digit, and
+    // a person whom another county keeps: each listed, masked, nothing imported.
+    let good = id_number("64020219900101123");
+    let mut bad_check = good.clone();
+    bad_check.replace_range(17..18, if good.ends_with('0') { "1" } else { "0" });
+    let other = w
+        .city
+        .org
+        .people
+        .iter()
+        .find(|p| !p.home_code.starts_with(&county[..6]))
+        .unwrap();
+    let others_id = w
+        .city
+        .personal
+        .iter()
+        .find(|x| x.person == other.id)
+        .unwrap()
+        .id_number
+        .clone();
+    let rows = vec![
+        strings(&["", "甲", "工作人员", &community, "", "", "", "", ""]),
+        strings(&[&bad_check, "乙", "工作人员", &community, "", "", "", "", ""]),
+        strings(&[&others_id, "丙", "工作人员", &community, "", "", "", "", ""]),
+        strings(&[&good, "丁", "专职网格员", &community, "", "", "", "", ""]),
+    ];
+    let file = sheet_xlsx(
+        "人员",
+        people_sheet::COLUMNS,
+        &rows,
+        &[(1, 0, 640202199001011232.0)],
+    );
+    let e = registry::import(&w.ctx, &street, RegisterKind::People, &file, false)
+        .await
+        .unwrap_err();
+    let all = problems(&e).join("\n");
+    assert!(
+        all.contains("第2行") && all.contains("单元格是数字"),
+        "{all}"
+    );
+    assert!(
+        all.contains("第3行") && all.contains("校验码不正确"),
+        "{all}"
+    );
+    assert!(all.contains("专职网格员须填写所属网格"), "{all}");
+    for id in [&good, &bad_check] {
+        assert!(!all.contains(id.as_str()), "an ID number in clear: {all}");
+    }
+    // The foreign person is refused on its own once the rest is good, without a name.
+    let rows = vec![strings(&[
+        &others_id,
+        "丙",
+        "工作人员",
+        &community,
+        "",
+        "",
+        "",
+        "",
+        "",
+    ])];
+    let e = registry::import(
+        &w.ctx,
+        &street,
+        RegisterKind::People,
+        &sheet_xlsx("人员", people_sheet::COLUMNS, &rows, &[]),
+        false,
+    )
+    .await
+    .unwrap_err();
+    let all = problems(&e).join("\n");
+    assert!(
+        all.contains("属于辖区外") && !all.contains(&other.name) && !all.contains(&others_id),
+        "{all}"
+    );
+    assert_eq!(
+        w.db.store.people_register().await.unwrap().len(),
+        people_before
+    );
+
+    // A team member not in the people register; a branch of the wrong team at a grid.
+    let rows = vec![
+        strings(&["网格团队（1+4+X）", &grid, &good, "", "网格员", ""]),
+        strings(&["警务团队（1+N+X）", &grid, &others_id, "", "社区民警", ""]),
+    ];
+    let e = registry::import(
+        &w.ctx,
+        &street,
+        RegisterKind::Teams,
+        &sheet_xlsx("网格团队", teams_sheet::COLUMNS, &rows, &[]),
+        false,
+    )
+    .await
+    .unwrap_err();
+    let all = problems(&e).join("\n");
+    assert!(
+        all.contains("不在人员台账中") && all.contains("不是社区（村）"),
+        "{all}"
+    );
+    // Missing and extra columns are listed before any row.
+    let e = registry::import(
+        &w.ctx,
+        &street,
+        RegisterKind::Teams,
+        "团队类型,备注\r\n网格团队,x\r\n".as_bytes(),
+        false,
+    )
+    .await
+    .unwrap_err();
+    let all = problems(&e).join("\n");
+    assert!(
+        all.contains("「备注」：不是本台账的列") && all.contains("「身份证号」：缺少必填列"),
+        "{all}"
+    );
+}
+
 wangge_store::both_backends!(
+    units_people_and_teams_import_idempotently_and_export_again,
+    bad_unit_people_and_team_files_are_refused_whole,
     import_is_all_or_nothing_and_idempotent_by_code,
     export_imports_again_unchanged,
     rows_outside_the_area_and_wrong_files_are_refused,

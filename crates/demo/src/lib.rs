@@ -145,6 +145,9 @@ pub fn generate(seed: u64) -> DemoCity {
     city::add_teams(&mut rng, &mut ids, &map, &mut org);
     city::add_party_orgs(&mut rng, &mut ids, &map, &mut org);
     let personal = city::identifiers(seed, &org.people);
+    // The demo runs in the present: its full-time grid workers were hired this year.
+    let year = chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::hours(8)));
+    city::date_hires(seed, &mut org.people, year);
 
     DemoCity {
         regions: map.regions,
@@ -156,9 +159,18 @@ pub fn generate(seed: u64) -> DemoCity {
 
 /// Encrypts the people's identifiers into the batch, with their blind indexes.
 pub fn seal_personal_data(city: &mut DemoCity, keys: &wangge_security::crypto::KeyRing) {
+    seal_people(&mut city.org, &city.personal, keys);
+}
+
+/// [`seal_personal_data`] into a copy of the organisations (the tests share one city).
+pub fn seal_people(
+    org: &mut OrgBatch,
+    personal: &[PersonalIds],
+    keys: &wangge_security::crypto::KeyRing,
+) {
     let by_person: std::collections::HashMap<Uuid, &PersonalIds> =
-        city.personal.iter().map(|p| (p.person, p)).collect();
-    for p in &mut city.org.people {
+        personal.iter().map(|p| (p.person, p)).collect();
+    for p in &mut org.people {
         if let Some(ids) = by_person.get(&p.id) {
             p.id_number_enc = Some(keys.encrypt(&ids.id_number));
             p.id_number_idx = Some(keys.blind_index("id_number", &ids.id_number));

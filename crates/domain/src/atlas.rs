@@ -226,6 +226,14 @@ impl Atlas {
             .map(|g| (g.code.as_str(), g.name.as_str()))
     }
 
+    /// The name of a grid, if the atlas has it.
+    pub fn grid_name(&self, code: &str) -> Option<&str> {
+        self.grids
+            .binary_search_by(|g| g.code.as_str().cmp(code))
+            .ok()
+            .map(|i| self.grids[i].name.as_str())
+    }
+
     /// The region code of a level on the path of a grid, e.g. its county.
     pub fn region_name(&self, code: &RegionCode) -> Option<&str> {
         self.regions.get(code.as_str()).map(|r| r.name.as_str())

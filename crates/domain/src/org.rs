@@ -146,7 +146,51 @@ vocabulary! {
         LegalAdviser = "legal_adviser", "法律顾问";
         UrbanManagementOfficer = "urban_management_officer", "城管队员";
         HealthOfficer = "health_officer", "卫健专干";
+        AuxiliaryPolice = "auxiliary_police", "辅警";
         Volunteer = "volunteer", "志愿者";
+    }
+}
+
+vocabulary! {
+    /// The two teams the registers know: the grid's "1+4+X" (one leader, four fixed members —
+    /// police, legal adviser, urban management, health — and volunteers) and a community police
+    /// office's "1+N+X" (one community officer, auxiliary police and grid workers, volunteers).
+    TeamKind {
+        Grid = "grid", "网格团队（1+4+X）";
+        Policing = "policing", "警务团队（1+N+X）";
+    }
+}
+
+vocabulary! {
+    /// What a person in the register is: the 人员类别 column.
+    PersonKind {
+        Staff = "staff", "工作人员";
+        FullTimeGridWorker = "full_time_grid_worker", "专职网格员";
+        PartTimeGridWorker = "part_time_grid_worker", "兼职网格员";
+        CommunityPolice = "community_police", "社区民警";
+        AuxiliaryPolice = "auxiliary_police", "辅警";
+        LegalAdviser = "legal_adviser", "法律顾问";
+        Volunteer = "volunteer", "志愿者";
+    }
+}
+
+impl PersonKind {
+    pub fn employment(self) -> Employment {
+        match self {
+            PersonKind::Staff
+            | PersonKind::FullTimeGridWorker
+            | PersonKind::CommunityPolice
+            | PersonKind::AuxiliaryPolice => Employment::FullTime,
+            PersonKind::PartTimeGridWorker | PersonKind::LegalAdviser => Employment::PartTime,
+            PersonKind::Volunteer => Employment::Volunteer,
+        }
+    }
+
+    pub fn is_grid_worker(self) -> bool {
+        matches!(
+            self,
+            PersonKind::FullTimeGridWorker | PersonKind::PartTimeGridWorker
+        )
     }
 }
 

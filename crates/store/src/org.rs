@@ -8,7 +8,7 @@ use sqlx::{FromRow, QueryBuilder};
 use uuid::Uuid;
 use wangge_domain::access::Visibility;
 
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct NewDepartment {
@@ -21,10 +21,13 @@ pub struct NewDepartment {
     pub parent_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone)]
+/// A unit as written and as the register reads it back.
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct NewUnit {
     pub region_code: String,
     pub id: Uuid,
+    /// The code the city gives it (单位编码).
+    pub code: String,
     pub kind: String,
     pub domain: String,
     pub name: String,
@@ -33,9 +36,15 @@ pub struct NewUnit {
     pub lon: Option<f64>,
     pub lat: Option<f64>,
     pub address: Option<String>,
+    /// The person responsible, with a phone as SM4-GCM ciphertext and blind index.
+    pub contact_name: Option<String>,
+    pub contact_phone_enc: Option<String>,
+    pub contact_phone_idx: Option<String>,
+    pub active: bool,
 }
 
-#[derive(Debug, Clone)]
+/// A person as written and as the register reads them back.
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct NewPerson {
     pub region_code: String,
     pub id: Uuid,
@@ -47,14 +56,26 @@ pub struct NewPerson {
     pub id_number_idx: Option<String>,
     pub phone_enc: Option<String>,
     pub phone_idx: Option<String>,
+    /// 人员类别 (`PersonKind`).
+    pub kind: String,
+    /// The grid a grid worker serves.
+    pub grid_code: Option<String>,
+    pub department_id: Option<Uuid>,
+    /// YYYY-MM-DD.
+    pub hired_on: Option<String>,
+    pub active: bool,
 }
 
-#[derive(Debug, Clone)]
+/// A member of a team, as written and as the register reads them back.
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct NewTeamMember {
     pub region_code: String,
+    /// The grid of a 1+4+X team, or the community of a 1+N+X police team.
     pub grid_code: String,
     pub person_id: Uuid,
     pub role: String,
+    /// `TeamKind`: grid | policing.
+    pub team: String,
 }
 
 #[derive(Debug, Clone)]
@@ -108,7 +129,7 @@ pub struct TeamMemberRow {
 }
 
 /// Everything the demo or an import of organisations writes, in one transaction.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct OrgBatch {
     pub departments: Vec<NewDepartment>,
     pub units: Vec<NewUnit>,
@@ -128,6 +149,92 @@ macro_rules! insert_chunks {
             q.build().execute(&mut *$tx).await?;
         }
     };
+}
+
+pub(crate) const UNIT_INSERT: &str = "INSERT INTO units (region_code, id, code, kind, domain, name, \
+    township_code, grid_code, lon, lat, address, contact_name, contact_phone_enc, contact_phone_idx, \
+    active, created_at, updated_at) ";
+
+pub(crate) fn push_unit<DB: sqlx::Database>(
+    mut b: sqlx::query_builder::Separated<'_, DB, &'static str>,
+    u: &NewUnit,
+    at: chrono::DateTime<chrono::Utc>,
+) where
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    b.push_bind(u.region_code.clone())
+        .push_bind(u.id)
+        .push_bind(u.code.clone())
+        .push_bind(u.kind.clone())
+        .push_bind(u.domain.clone())
+        .push_bind(u.name.clone())
+        .push_bind(u.township_code.clone())
+        .push_bind(u.grid_code.clone())
+        .push_bind(u.lon)
+        .push_bind(u.lat)
+        .push_bind(u.address.clone())
+        .push_bind(u.contact_name.clone())
+        .push_bind(u.contact_phone_enc.clone())
+        .push_bind(u.contact_phone_idx.clone())
+        .push_bind(i64::from(u.active))
+        .push_bind(at)
+        .push_bind(at);
+}
+
+pub(crate) const PERSON_INSERT: &str = "INSERT INTO people (region_code, id, name, employment, \
+    home_code, id_number_enc, id_number_idx, phone_enc, phone_idx, kind, grid_code, department_id, \
+    hired_on, active, created_at, updated_at) ";
+
+pub(crate) fn push_person<DB: sqlx::Database>(
+    mut b: sqlx::query_builder::Separated<'_, DB, &'static str>,
+    p: &NewPerson,
+    at: chrono::DateTime<chrono::Utc>,
+) where
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<Uuid>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    b.push_bind(p.region_code.clone())
+        .push_bind(p.id)
+        .push_bind(p.name.clone())
+        .push_bind(p.employment.clone())
+        .push_bind(p.home_code.clone())
+        .push_bind(p.id_number_enc.clone())
+        .push_bind(p.id_number_idx.clone())
+        .push_bind(p.phone_enc.clone())
+        .push_bind(p.phone_idx.clone())
+        .push_bind(p.kind.clone())
+        .push_bind(p.grid_code.clone())
+        .push_bind(p.department_id)
+        .push_bind(p.hired_on.clone())
+        .push_bind(i64::from(p.active))
+        .push_bind(at)
+        .push_bind(at);
+}
+
+pub(crate) const MEMBER_INSERT: &str =
+    "INSERT INTO grid_team_members (region_code, grid_code, person_id, role, team) ";
+
+pub(crate) fn push_member<DB: sqlx::Database>(
+    mut b: sqlx::query_builder::Separated<'_, DB, &'static str>,
+    m: &NewTeamMember,
+) where
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    b.push_bind(m.region_code.clone())
+        .push_bind(m.grid_code.clone())
+        .push_bind(m.person_id)
+        .push_bind(m.role.clone())
+        .push_bind(m.team.clone());
 }
 
 impl crate::Store {
@@ -159,52 +266,11 @@ impl crate::Store {
                     b.push_bind(d.id).push_bind(d.region_code.clone());
                 }
             );
-            insert_chunks!(
-                tx,
-                "INSERT INTO units (region_code, id, kind, domain, name, township_code, grid_code, lon, lat, address, created_at) ",
-                batch.units,
-                |mut b, u| {
-                    b.push_bind(u.region_code.clone())
-                        .push_bind(u.id)
-                        .push_bind(u.kind.clone())
-                        .push_bind(u.domain.clone())
-                        .push_bind(u.name.clone())
-                        .push_bind(u.township_code.clone())
-                        .push_bind(u.grid_code.clone())
-                        .push_bind(u.lon)
-                        .push_bind(u.lat)
-                        .push_bind(u.address.clone())
-                        .push_bind(at);
-                }
-            );
-            insert_chunks!(
-                tx,
-                "INSERT INTO people (region_code, id, name, employment, home_code, id_number_enc, id_number_idx, phone_enc, phone_idx, created_at) ",
-                batch.people,
-                |mut b, p| {
-                    b.push_bind(p.region_code.clone())
-                        .push_bind(p.id)
-                        .push_bind(p.name.clone())
-                        .push_bind(p.employment.clone())
-                        .push_bind(p.home_code.clone())
-                        .push_bind(p.id_number_enc.clone())
-                        .push_bind(p.id_number_idx.clone())
-                        .push_bind(p.phone_enc.clone())
-                        .push_bind(p.phone_idx.clone())
-                        .push_bind(at);
-                }
-            );
-            insert_chunks!(
-                tx,
-                "INSERT INTO grid_team_members (region_code, grid_code, person_id, role) ",
-                batch.team_members,
-                |mut b, m| {
-                    b.push_bind(m.region_code.clone())
-                        .push_bind(m.grid_code.clone())
-                        .push_bind(m.person_id)
-                        .push_bind(m.role.clone());
-                }
-            );
+            insert_chunks!(tx, UNIT_INSERT, batch.units, |b, u| push_unit(b, u, at));
+            insert_chunks!(tx, PERSON_INSERT, batch.people, |b, p| push_person(
+                b, p, at
+            ));
+            insert_chunks!(tx, MEMBER_INSERT, batch.team_members, push_member);
             insert_chunks!(
                 tx,
                 "INSERT INTO party_orgs (region_code, id, level, name, parent_id, node_code) ",
@@ -284,7 +350,7 @@ impl crate::Store {
         }
         Ok(on_db!(self, |p| {
             sqlx::query_as(
-            "SELECT id, kind, domain, name, township_code, grid_code, lon, lat, address FROM units WHERE grid_code = $1 ORDER BY kind, name"
+            "SELECT id, kind, domain, name, township_code, grid_code, lon, lat, address FROM units WHERE grid_code = $1 AND active = 1 ORDER BY kind, name"
         )
         .bind(grid_code)
         .fetch_all(p)
@@ -319,7 +385,7 @@ impl crate::Store {
         Ok(on_db!(self, |p| sqlx::query_as(
             "SELECT m.person_id, pe.name, m.role, pe.employment FROM grid_team_members m \
              JOIN people pe ON pe.region_code = m.region_code AND pe.id = m.person_id \
-             WHERE m.grid_code = $1 ORDER BY m.role, pe.name"
+             WHERE m.grid_code = $1 AND pe.active = 1 ORDER BY m.role, pe.name"
         )
         .bind(grid_code)
         .fetch_all(p)

@@ -175,3 +175,163 @@ impl crate::Store {
         })?)
     }
 }
+
+/// Updates and creations are written apart: creations go in multi-row INSERTs (an import of a
+/// whole county's people is mostly new rows), updates one by one (they are few, and a record that
+/// moves county changes its key's first column).
+const UNIT_UPDATE: &str = "UPDATE units SET region_code = $2, code = $3, kind = $4, domain = $5, \
+    name = $6, township_code = $7, grid_code = $8, lon = $9, lat = $10, address = $11, \
+    contact_name = $12, contact_phone_enc = $13, contact_phone_idx = $14, active = $15, \
+    updated_at = $16 WHERE id = $1";
+
+const PERSON_UPDATE: &str = "UPDATE people SET region_code = $2, name = $3, employment = $4, \
+    home_code = $5, id_number_enc = $6, id_number_idx = $7, phone_enc = $8, phone_idx = $9, \
+    kind = $10, grid_code = $11, department_id = $12, hired_on = $13, active = $14, \
+    updated_at = $15 WHERE id = $1";
+
+const UNIT_COLUMNS: &str = "SELECT region_code, id, code, kind, domain, name, township_code, grid_code, \
+    lon, lat, address, contact_name, contact_phone_enc, contact_phone_idx, active != 0 AS active FROM units";
+
+const PERSON_COLUMNS: &str = "SELECT region_code, id, name, employment, home_code, id_number_enc, \
+    id_number_idx, phone_enc, phone_idx, COALESCE(kind, 'staff') AS kind, grid_code, department_id, \
+    hired_on, active != 0 AS active FROM people";
+
+/// Which members to take off and who to put on, in one transaction.
+#[derive(Debug, Default)]
+pub struct TeamChanges {
+    /// (team, place, person): a member leaving, or changing role (then also in `put`).
+    pub remove: Vec<(String, String, Uuid)>,
+    pub put: Vec<crate::NewTeamMember>,
+}
+
+impl crate::Store {
+    /// Every unit, by code.
+    pub async fn unit_register(&self) -> Result<Vec<crate::NewUnit>, StoreError> {
+        let sql = format!("{UNIT_COLUMNS} ORDER BY code");
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Every person, in the order they were recorded.
+    pub async fn people_register(&self) -> Result<Vec<crate::NewPerson>, StoreError> {
+        let sql = format!("{PERSON_COLUMNS} ORDER BY id");
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Every team member, by place.
+    pub async fn team_register(&self) -> Result<Vec<crate::NewTeamMember>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(
+            "SELECT region_code, grid_code, person_id, role, team FROM grid_team_members \
+             ORDER BY grid_code, team, role, person_id"
+        )
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Creates and updates units in one transaction.
+    pub async fn write_units(
+        &self,
+        created: &[crate::NewUnit],
+        updated: &[crate::NewUnit],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Ok(on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for chunk in created.chunks(crate::org::BATCH) {
+                let mut q = sqlx::QueryBuilder::new(crate::org::UNIT_INSERT);
+                q.push_values(chunk, |b, u| crate::org::push_unit(b, u, at));
+                q.build().execute(&mut *tx).await?;
+            }
+            for u in updated {
+                sqlx::query(UNIT_UPDATE)
+                    .bind(u.id)
+                    .bind(&u.region_code)
+                    .bind(&u.code)
+                    .bind(&u.kind)
+                    .bind(&u.domain)
+                    .bind(&u.name)
+                    .bind(&u.township_code)
+                    .bind(&u.grid_code)
+                    .bind(u.lon)
+                    .bind(u.lat)
+                    .bind(&u.address)
+                    .bind(&u.contact_name)
+                    .bind(&u.contact_phone_enc)
+                    .bind(&u.contact_phone_idx)
+                    .bind(i64::from(u.active))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?)
+    }
+
+    /// Creates and updates people in one transaction.
+    pub async fn write_people(
+        &self,
+        created: &[crate::NewPerson],
+        updated: &[crate::NewPerson],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Ok(on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for chunk in created.chunks(crate::org::BATCH) {
+                let mut q = sqlx::QueryBuilder::new(crate::org::PERSON_INSERT);
+                q.push_values(chunk, |b, p| crate::org::push_person(b, p, at));
+                q.build().execute(&mut *tx).await?;
+            }
+            for p in updated {
+                sqlx::query(PERSON_UPDATE)
+                    .bind(p.id)
+                    .bind(&p.region_code)
+                    .bind(&p.name)
+                    .bind(&p.employment)
+                    .bind(&p.home_code)
+                    .bind(&p.id_number_enc)
+                    .bind(&p.id_number_idx)
+                    .bind(&p.phone_enc)
+                    .bind(&p.phone_idx)
+                    .bind(&p.kind)
+                    .bind(&p.grid_code)
+                    .bind(p.department_id)
+                    .bind(&p.hired_on)
+                    .bind(i64::from(p.active))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?)
+    }
+
+    /// Takes members off their teams and puts members on, in one transaction.
+    pub async fn write_team(&self, changes: &TeamChanges) -> Result<(), StoreError> {
+        Ok(on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (team, place, person) in &changes.remove {
+                sqlx::query(
+                    "DELETE FROM grid_team_members WHERE team = $1 AND grid_code = $2 AND person_id = $3",
+                )
+                .bind(team)
+                .bind(place)
+                .bind(person)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for chunk in changes.put.chunks(crate::org::BATCH) {
+                let mut q = sqlx::QueryBuilder::new(crate::org::MEMBER_INSERT);
+                q.push_values(chunk, crate::org::push_member);
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        })?)
+    }
+}

@@ -37,6 +37,11 @@ fn person_defaults() -> NewPerson {
         id_number_idx: None,
         phone_enc: None,
         phone_idx: None,
+        kind: "staff".into(),
+        grid_code: None,
+        department_id: None,
+        hired_on: None,
+        active: true,
     }
 }
 
@@ -185,6 +190,7 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
         units: vec![NewUnit {
             region_code: county.clone(),
             id: uuid::Uuid::now_v7(),
+            code: "U-1".into(),
             kind: "school".into(),
             domain: "campus".into(),
             name: "长胜小学".into(),
@@ -193,6 +199,10 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
             lon: Some(106.015),
             lat: Some(39.005),
             address: None,
+            contact_name: None,
+            contact_phone_enc: None,
+            contact_phone_idx: None,
+            active: true,
         }],
         people: vec![
             NewPerson {
@@ -218,18 +228,21 @@ async fn organisations_hang_on_the_tree(backend: TestBackend) {
                 grid_code: "640202001001001".into(),
                 person_id: worker,
                 role: "grid_worker".into(),
+                team: "grid".into(),
             },
             NewTeamMember {
                 region_code: county.clone(),
                 grid_code: "640202001001002".into(),
                 person_id: worker,
                 role: "grid_worker".into(),
+                team: "grid".into(),
             },
             NewTeamMember {
                 region_code: county.clone(),
                 grid_code: "640202001001001".into(),
                 person_id: volunteer,
                 role: "volunteer".into(),
+                team: "grid".into(),
             },
         ],
         party_orgs: vec![],
@@ -392,7 +405,71 @@ async fn existing_departments_get_codes_and_places(backend: TestBackend) {
     db.finish().await;
 }
 
+/// Units and people recorded before their registers get codes, kinds and the grid a worker
+/// serves from what is already known.
+async fn existing_units_and_people_get_codes_and_kinds(backend: TestBackend) {
+    let db = TestDb::open_at(backend, Some(16)).await;
+    let s = &db.store;
+    load_small_city(s).await;
+    let ids: Vec<uuid::Uuid> = (0..5).map(|_| uuid::Uuid::now_v7()).collect();
+    let literal = |id: &uuid::Uuid| match backend {
+        TestBackend::Sqlite => format!("X'{}'", id.simple()),
+        TestBackend::Postgres => format!("'{id}'::uuid"),
+    };
+    let at = "'2026-01-01T00:00:00Z'";
+    for id in &ids[..2] {
+        s.execute_admin(&format!(
+            "INSERT INTO units (region_code, id, kind, domain, name, grid_code, created_at) \
+             VALUES ('640202000000', {}, 'school', 'campus', '小学', '640202001001001', {at})",
+            literal(id)
+        ))
+        .await
+        .unwrap();
+    }
+    for (id, employment, role) in [
+        (&ids[2], "full_time", Some("grid_worker")),
+        (&ids[3], "part_time", Some("community_police")),
+        (&ids[4], "volunteer", None),
+    ] {
+        s.execute_admin(&format!(
+            "INSERT INTO people (region_code, id, name, employment, home_code, created_at) \
+             VALUES ('640202000000', {}, '某人', '{employment}', '640202001001', {at})",
+            literal(id)
+        ))
+        .await
+        .unwrap();
+        if let Some(role) = role {
+            s.execute_admin(&format!(
+                "INSERT INTO grid_team_members (region_code, grid_code, person_id, role) \
+                 VALUES ('640202000000', '640202001001002', {}, '{role}')",
+                literal(id)
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    s.migrate().await.unwrap();
+    let units = s.unit_register().await.unwrap();
+    let code = |id: &uuid::Uuid| units.iter().find(|u| u.id == *id).unwrap().code.clone();
+    assert_eq!(code(&ids[0]), "640202000000-U00001");
+    assert_eq!(code(&ids[1]), "640202000000-U00002");
+    assert!(units.iter().all(|u| u.active));
+    let people = s.people_register().await.unwrap();
+    let person = |id: &uuid::Uuid| people.iter().find(|p| p.id == *id).unwrap();
+    assert_eq!(person(&ids[2]).kind, "full_time_grid_worker");
+    assert_eq!(
+        person(&ids[2]).grid_code.as_deref(),
+        Some("640202001001002")
+    );
+    assert_eq!(person(&ids[3]).kind, "community_police");
+    assert_eq!(person(&ids[4]).kind, "volunteer");
+    let team = s.team_register().await.unwrap();
+    assert!(team.iter().all(|m| m.team == "grid"));
+    db.finish().await;
+}
+
 wangge_store::both_backends!(
+    existing_units_and_people_get_codes_and_kinds,
     existing_departments_get_codes_and_places,
     schemas_match,
     import_then_read_the_tree,

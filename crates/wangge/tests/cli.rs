@@ -535,7 +535,7 @@ async fn serves_the_demo_over_http(backend: TestBackend) {
         .org
         .people
         .iter()
-        .find(|p| p.home_code.starts_with(&scope[..9]) && p.employment == "full_time")
+        .find(|p| p.home_code.starts_with(&scope[..9]) && p.kind == "full_time_grid_worker")
         .unwrap();
     let ids = city_data
         .personal

@@ -2,7 +2,7 @@
 //! same), its checks against the city as stored, the export, the search for pickers, and finding
 //! a department by the code a person or a file gives (or, as the API's moves do, by its id).
 
-use super::ImportReport;
+use super::{ImportReport, PlaceName};
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
 use crate::principal::Principal;
@@ -74,14 +74,7 @@ pub(super) async fn import(
         return Err(super::refused(foreign));
     }
     let entries = plan(&records, &stored);
-    let mut report = ImportReport {
-        register: RegisterKind::Departments,
-        dry_run,
-        rows: records.len(),
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-    };
+    let mut report = ImportReport::new(RegisterKind::Departments, dry_run, records.len());
     let mut changed = Vec::new();
     for e in entries {
         match stored.get(&e.code) {
@@ -184,13 +177,6 @@ pub(super) async fn export_rows(ctx: &Context, area: &Visibility) -> AppResult<V
         .collect())
 }
 
-/// A place as people read it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PlaceName {
-    pub code: String,
-    pub name: String,
-}
-
 /// A department as a picker and the register's page show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DepartmentItem {
@@ -238,13 +224,7 @@ pub async fn search(
     let all = ctx.store.department_register().await?;
     let names: HashMap<Uuid, &str> = all.iter().map(|d| (d.id, d.name.as_str())).collect();
     let atlas = ctx.atlas.get();
-    let place = |code: &str| PlaceName {
-        code: code.into(),
-        name: RegionCode::parse(code)
-            .ok()
-            .and_then(|r| atlas.region_name(&r).map(str::to_string))
-            .unwrap_or_else(|| code.into()),
-    };
+    let place = |code: &str| super::place(&atlas, code);
     let matching: Vec<&DepartmentEntry> = all
         .iter()
         .filter(|d| concerns(&area, d))

@@ -5,6 +5,9 @@
 //! its area, township and community staff for their own place; every import is audited.
 
 pub mod departments;
+pub mod people;
+pub mod teams;
+pub mod units;
 
 use crate::context::Context;
 use crate::error::{AppError, AppResult};
@@ -12,7 +15,10 @@ use crate::principal::Principal;
 use serde::Serialize;
 use serde_json::json;
 use wangge_domain::access::{Permission, Visibility};
+use wangge_domain::atlas::Atlas;
+use wangge_domain::region::RegionCode;
 use wangge_domain::registers::{Problem, RegisterKind};
+use wangge_security::pii;
 
 /// A file to download.
 #[derive(Debug)]
@@ -33,6 +39,19 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+}
+
+impl ImportReport {
+    fn new(register: RegisterKind, dry_run: bool, rows: usize) -> ImportReport {
+        ImportReport {
+            register,
+            dry_run,
+            rows,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        }
+    }
 }
 
 /// A register whose sheet is defined, from its wire id (`departments`, `party-orgs`, …).
@@ -75,6 +94,9 @@ pub async fn import(
     let sheet = crate::workbook::read(bytes, kind.label_zh()).map_err(|p| refused(vec![p]))?;
     let report = match kind {
         RegisterKind::Departments => departments::import(ctx, &area, &sheet, dry_run).await?,
+        RegisterKind::Units => units::import(ctx, &area, &sheet, dry_run).await?,
+        RegisterKind::People => people::import(ctx, &area, &sheet, dry_run).await?,
+        RegisterKind::Teams => teams::import(ctx, &area, &sheet, dry_run).await?,
         _ => return Err(kind_missing(kind)),
     };
     if !dry_run {
@@ -98,8 +120,15 @@ pub async fn import(
 pub async fn export(ctx: &Context, who: &Principal, kind: RegisterKind) -> AppResult<Download> {
     let area = keeper(who)?;
     let columns = kind.columns().unwrap_or_default();
+    // Identifiers go out in clear (so the file imports again) only to those who may see them.
+    let shown = Shown {
+        clear: who.require(Permission::UnmaskPersonalData).is_ok(),
+    };
     let rows = match kind {
         RegisterKind::Departments => departments::export_rows(ctx, &area).await?,
+        RegisterKind::Units => units::export_rows(ctx, &area, shown).await?,
+        RegisterKind::People => people::export_rows(ctx, &area, shown).await?,
+        RegisterKind::Teams => teams::export_rows(ctx, &area, shown).await?,
         _ => return Err(kind_missing(kind)),
     };
     ctx.store
@@ -108,7 +137,8 @@ pub async fn export(ctx: &Context, who: &Principal, kind: RegisterKind) -> AppRe
                 "registry.export",
                 Some("register"),
                 Some(kind.as_str().into()),
-                json!({"rows": rows.len()}),
+                json!({"rows": rows.len(),
+                       "identifiers": if shown.clear { "clear" } else { "masked" }}),
             ),
             ctx.now(),
         )
@@ -138,4 +168,88 @@ pub fn refused(problems: Vec<Problem>) -> AppError {
             "reason": p.reason, "message": p.to_string(),
         })).collect::<Vec<_>>()
     }))
+}
+
+/// A place as people read it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlaceName {
+    pub code: String,
+    pub name: String,
+}
+
+/// A region or grid code with its name (the code itself if the atlas does not know it).
+pub fn place(atlas: &Atlas, code: &str) -> PlaceName {
+    let name = match RegionCode::parse(code) {
+        Ok(r) => atlas.region_name(&r).map(str::to_string),
+        Err(_) => atlas.grid_name(code).map(str::to_string),
+    };
+    PlaceName {
+        code: code.into(),
+        name: name.unwrap_or_else(|| code.into()),
+    }
+}
+
+/// The county (区县) a region or grid code lies in: the first six digits.
+fn county_of(code: &str) -> String {
+    format!("{}000000", &code[..code.len().min(6)])
+}
+
+/// How an export writes ID and phone numbers: in clear for those who may see them, else masked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown {
+    clear: bool,
+}
+
+impl Shown {
+    fn id_number(self, ctx: &Context, enc: &Option<String>) -> AppResult<String> {
+        let v = crate::people::decrypt(ctx, enc)?.unwrap_or_default();
+        Ok(if self.clear || v.is_empty() {
+            v
+        } else {
+            pii::mask_id_number(&v)
+        })
+    }
+
+    fn phone(self, ctx: &Context, enc: &Option<String>) -> AppResult<String> {
+        let v = crate::people::decrypt(ctx, enc)?.unwrap_or_default();
+        Ok(if self.clear || v.is_empty() {
+            v
+        } else {
+            pii::mask_phone(&v)
+        })
+    }
+}
+
+/// An identifier sealed for storage: its ciphertext and blind index. A stored one with the same
+/// index keeps its ciphertext, so that an unchanged row compares equal.
+fn seal(
+    ctx: &Context,
+    kind: &str,
+    value: Option<&str>,
+    stored: Option<(&Option<String>, &Option<String>)>,
+) -> (Option<String>, Option<String>) {
+    let Some(v) = value else { return (None, None) };
+    let idx = ctx.keys.blind_index(kind, v);
+    if let Some((enc, Some(old))) = stored
+        && *old == idx
+    {
+        return (enc.clone(), Some(idx));
+    }
+    (Some(ctx.keys.encrypt(v)), Some(idx))
+}
+
+/// A problem about a whole row, under one column.
+fn row_problem(sheet: &str, row: u32, header: &str, reason: String) -> Problem {
+    Problem {
+        sheet: sheet.into(),
+        row,
+        column: None,
+        header: Some(header.into()),
+        reason,
+    }
+}
+
+/// The searches' `limit` and `q`, checked once.
+fn query_text(q: Option<&str>) -> Option<&str> {
+    q.map(str::trim).filter(|q| !q.is_empty())
 }

@@ -46,7 +46,10 @@ pub async fn world(backend: TestBackend) -> World {
         })
         .await
         .unwrap();
-    db.store.insert_org_batch(&city.org).await.unwrap();
+    // People carry their ID and phone numbers, sealed with this world's keys, as the demo's.
+    let mut org = city.org.clone();
+    wangge_demo::seal_people(&mut org, &city.personal, &keys);
+    db.store.insert_org_batch(&org).await.unwrap();
     db.store.seal_audit(keys.audit_key(), None).await.unwrap();
     let ctx = Context::new(db.store.clone(), Default::default(), keys)
         .await

@@ -22,7 +22,7 @@ pub(crate) use departments::add_departments;
 pub(crate) use map::{Map, lay_out};
 pub(crate) use party::add_party_orgs;
 pub(crate) use people::add_teams;
-pub(crate) use personal::identifiers;
+pub(crate) use personal::{date_hires, identifiers};
 #[cfg(test)]
 pub(crate) use shapes::apportion;
 pub(crate) use specs::counties;

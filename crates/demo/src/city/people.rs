@@ -8,7 +8,7 @@ use crate::rng::Rng;
 use crate::{FULL_TIME_WORKERS, names};
 use uuid::Uuid;
 use wangge_domain::Grid;
-use wangge_domain::org::{Employment, TeamRole};
+use wangge_domain::org::{PersonKind, TeamKind, TeamRole};
 use wangge_store::{NewPerson, NewTeamMember, OrgBatch};
 
 pub(crate) fn person_name(rng: &mut Rng) -> String {
@@ -37,7 +37,7 @@ pub(crate) fn add_teams(rng: &mut Rng, ids: &mut Ids, map: &Map, org: &mut OrgBa
         let township = township_of(&p.code);
         let fixed = staff.fixed_team(home, township.as_str());
         let full_time: Vec<Uuid> = (0..workers_for[pi])
-            .map(|_| staff.person(home, Employment::FullTime))
+            .map(|_| staff.person(home, PersonKind::FullTimeGridWorker))
             .collect();
         staff.grid_teams(p, &map.grids, fixed, &full_time);
     }
@@ -72,34 +72,48 @@ struct Staffing<'a> {
 }
 
 impl Staffing<'_> {
-    fn person(&mut self, home: &str, employment: Employment) -> Uuid {
+    fn person(&mut self, home: &str, kind: PersonKind) -> Uuid {
         let id = self.ids.next();
         self.org.people.push(NewPerson {
             region_code: county_of(home),
             id,
             name: person_name(self.rng),
-            employment: employment.as_str().into(),
+            employment: kind.employment().as_str().into(),
             home_code: home.into(),
             id_number_enc: None,
             id_number_idx: None,
             phone_enc: None,
             phone_idx: None,
+            kind: kind.as_str().into(),
+            grid_code: None,
+            department_id: None,
+            hired_on: None,
+            active: true,
         });
         id
+    }
+
+    /// A grid worker serves the first grid they are given.
+    fn assign_grid(&mut self, worker: Uuid, grid: &str) {
+        if let Some(p) = self.org.people.iter_mut().rev().find(|p| p.id == worker)
+            && p.grid_code.is_none()
+        {
+            p.grid_code = Some(grid.into());
+        }
     }
 
     /// The members every grid of a place shares; the adviser and the urban-management officer
     /// are new only when the township changes or the adviser has enough communities.
     fn fixed_team(&mut self, home: &str, township: &str) -> [(Uuid, TeamRole); 5] {
-        let leader = self.person(home, Employment::PartTime);
-        let police = self.person(township, Employment::PartTime);
-        let health = self.person(home, Employment::PartTime);
+        let leader = self.person(home, PersonKind::Staff);
+        let police = self.person(township, PersonKind::CommunityPolice);
+        let health = self.person(home, PersonKind::Staff);
         match &mut self.adviser {
             Some((t, _, served)) if *t == township && *served < 3 => *served += 1,
             _ => {
                 self.adviser = Some((
                     township.to_string(),
-                    self.person(township, Employment::PartTime),
+                    self.person(township, PersonKind::LegalAdviser),
                     1,
                 ))
             }
@@ -112,7 +126,7 @@ impl Staffing<'_> {
         {
             self.urban_officer = Some((
                 township.to_string(),
-                self.person(township, Employment::PartTime),
+                self.person(township, PersonKind::Staff),
             ));
         }
         [
@@ -148,20 +162,22 @@ impl Staffing<'_> {
                 grid_code: grid_code.clone(),
                 person_id,
                 role: role.as_str().into(),
+                team: TeamKind::Grid.as_str().into(),
             };
             for (id, role) in fixed {
                 self.org.team_members.push(member(id, role));
             }
             let worker = if full_time.is_empty() {
-                self.person(home, Employment::PartTime)
+                self.person(home, PersonKind::PartTimeGridWorker)
             } else {
                 full_time[k % full_time.len()]
             };
+            self.assign_grid(worker, &grid_code);
             self.org
                 .team_members
                 .push(member(worker, TeamRole::GridWorker));
             for _ in 0..1 + self.rng.below(3) {
-                let v = self.person(home, Employment::Volunteer);
+                let v = self.person(home, PersonKind::Volunteer);
                 self.org.team_members.push(member(v, TeamRole::Volunteer));
             }
         }

@@ -30,9 +30,11 @@ impl Siting<'_> {
         let county = grid
             .as_ref()
             .map_or_else(|| CITY_CODE.to_string(), |g| county_of(g));
+        let code = format!("{county}-U{:05}", self.units.len() + 1);
         self.units.push(NewUnit {
             region_code: county,
             id: self.ids.next(),
+            code,
             kind: kind.as_str().into(),
             domain: kind.domain().as_str().into(),
             name,
@@ -41,6 +43,10 @@ impl Siting<'_> {
             lon: Some((at.x * 1e6).round() / 1e6),
             lat: Some((at.y * 1e6).round() / 1e6),
             address: None,
+            contact_name: None,
+            contact_phone_enc: None,
+            contact_phone_idx: None,
+            active: true,
         });
     }
 }

@@ -10,6 +10,9 @@
 //! every problem names its sheet, row and column, in Chinese, as offices expect: 第3行 第2列.
 
 pub mod departments;
+pub mod people;
+pub mod teams;
+pub mod units;
 
 use serde::Serialize;
 use std::fmt;
@@ -65,6 +68,9 @@ impl RegisterKind {
     pub fn columns(self) -> Option<&'static [Column]> {
         match self {
             RegisterKind::Departments => Some(departments::COLUMNS),
+            RegisterKind::Units => Some(units::COLUMNS),
+            RegisterKind::People => Some(people::COLUMNS),
+            RegisterKind::Teams => Some(teams::COLUMNS),
             _ => None,
         }
     }
@@ -96,6 +102,8 @@ pub struct Column {
     /// Codes, ID numbers and phone numbers: the cell must be text, since Excel turns a long number
     /// into a float and loses its digits.
     pub text: bool,
+    /// ID-card and phone numbers: never written back in clear in a problem, only masked.
+    pub personal: bool,
     /// What to write, for the guide sheet.
     pub help: &'static str,
     /// The allowed values (a drop-down in the template), if the column has a vocabulary.
@@ -322,11 +330,15 @@ impl Row<'_> {
             Cell::Empty => None,
             Cell::Text(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
             Cell::Number(n) if column.text => {
+                let shown = if column.personal {
+                    mask_personal(&shown_number(*n))
+                } else {
+                    shown_number(*n)
+                };
                 self.problem(
                     Some(header),
                     format!(
-                        "单元格是数字（{}），应设为文本格式后重新填写：编码、身份证号和电话号码以数字保存会丢失位数",
-                        shown_number(*n)
+                        "单元格是数字（{shown}），应设为文本格式后重新填写：编码、身份证号和电话号码以数字保存会丢失位数"
                     ),
                 );
                 return None;
@@ -376,6 +388,115 @@ impl Row<'_> {
     }
 }
 
+impl Row<'_> {
+    /// Whether a problem was already found in this row's column.
+    pub fn has_problem(&self, header: &str) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.row == self.number && p.header.as_deref() == Some(header))
+    }
+
+    /// A number (a cell holding one, or text that reads as one) within `range`.
+    pub fn decimal(&mut self, header: &str, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
+        let s = self.text(header)?;
+        match s.parse::<f64>() {
+            Ok(n) if n.is_finite() && range.contains(&n) => Some(n),
+            Ok(_) => {
+                self.problem(
+                    Some(header),
+                    format!("{s} 超出范围（{} 至 {}）", range.start(), range.end()),
+                );
+                None
+            }
+            Err(_) => {
+                self.problem(Some(header), format!("“{s}”不是数字"));
+                None
+            }
+        }
+    }
+
+    /// A date as offices write it: 2026-03-01, 2026/3/1, 2026.3.1, 2026年3月1日 (an Excel date
+    /// cell arrives as the first).
+    pub fn date(&mut self, header: &str) -> Option<chrono::NaiveDate> {
+        let s = self.text(header)?;
+        let d = parse_date(&s);
+        if d.is_none() {
+            self.problem(
+                Some(header),
+                format!("“{s}”不是日期（应写作 2026-03-01 或设为日期格式）"),
+            );
+        }
+        d
+    }
+
+    /// An 18-digit ID-card number with its check digit, upper-case X; problems show it masked.
+    pub fn id_number(&mut self, header: &str) -> Option<String> {
+        let s = self.text(header)?;
+        match wangge_security::pii::validate_id_number(&s) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problem(Some(header), format!("{}（{}）", e, mask_personal(&s)));
+                None
+            }
+        }
+    }
+
+    /// A mobile number (11 digits) or a landline with its area code (0951-1234567); problems
+    /// show it masked.
+    pub fn phone(&mut self, header: &str) -> Option<String> {
+        let s = self.text(header)?;
+        if let Ok(m) = wangge_security::pii::validate_mobile(&s) {
+            return Some(m);
+        }
+        let digits = s.chars().filter(char::is_ascii_digit).count();
+        let landline = s.starts_with('0')
+            && s.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && (10..=12).contains(&digits);
+        if landline {
+            return Some(s);
+        }
+        self.problem(
+            Some(header),
+            format!(
+                "“{}”不是手机号（11 位）或带区号的固定电话（如 0952-1234567）",
+                mask_personal(&s)
+            ),
+        );
+        None
+    }
+}
+
+/// An identifier as a problem may show it: an ID-card number as 640202********1234, anything
+/// else as a phone (138****5678).
+pub fn mask_personal(s: &str) -> String {
+    if s.chars().count() >= 15 {
+        wangge_security::pii::mask_id_number(s)
+    } else {
+        wangge_security::pii::mask_phone(s)
+    }
+}
+
+/// See [`Row::date`].
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    let s = s.trim();
+    let cleaned: String = s
+        .trim_end_matches('日')
+        .chars()
+        .map(|c| match c {
+            '/' | '.' | '年' | '月' => '-',
+            c => c,
+        })
+        .collect();
+    // An Excel date-time cell shows as "2026-03-01 00:00:00" or "2026-03-01T00:00:00".
+    let day = cleaned.split([' ', 'T']).next().unwrap_or("");
+    let mut parts = day.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// A number as Excel shows it: integers without a decimal point.
 fn shown_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
@@ -408,6 +529,20 @@ pub fn active_from(s: &str) -> Option<bool> {
     }
 }
 
+/// The 状态 column read as 在职/离职 (or 启用/停用): blank is active.
+pub fn status(row: &mut Row, header: &str) -> bool {
+    match row.text(header) {
+        None => true,
+        Some(s) => active_from(&s).unwrap_or_else(|| {
+            row.problem(
+                Some(header),
+                format!("“{s}”应为 在职 或 离职（启用 或 停用）"),
+            );
+            true
+        }),
+    }
+}
+
 /// Rows whose code appeared earlier in the file are problems on the later row.
 pub fn duplicate_codes<'a>(
     sheet: &str,
@@ -433,3 +568,6 @@ pub fn duplicate_codes<'a>(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod people_tests;

@@ -10,6 +10,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use wangge_app::registry::departments::{self, Departments};
+use wangge_app::registry::people::{self, PeopleList};
+use wangge_app::registry::teams::{self, Teams};
+use wangge_app::registry::units::{self, Units};
 use wangge_app::registry::{self, Download, ImportReport};
 use wangge_app::{AppError, Context, ErrorKind};
 use wangge_domain::registers::RegisterKind;
@@ -38,16 +41,29 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
+/// A register's search result: `departments`, `units`, `people` (identifiers masked) or
+/// `members` (teams), each with the `total` found.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum Found {
+    Departments(Departments),
+    Units(Units),
+    People(PeopleList),
+    Teams(Teams),
+}
+
+const KINDS: &str = "`departments`, `units`, `people` or `teams`";
+
 #[utoipa::path(get, path = "/api/v1/registry/{kind}", tag = "registry",
     summary = "Search a register by name or code (what the pickers ask)",
-    params(("kind" = String, Path, description = "`departments`"), ListQuery),
-    responses((status = 200, body = Departments)))]
+    params(("kind" = String, Path, description = KINDS), ListQuery),
+    responses((status = 200, body = Found)))]
 async fn list(
     State(ctx): State<Context>,
     who: Caller,
     Path(kind): Path<String>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Departments>> {
+) -> ApiResult<Json<Found>> {
     let limit = match q.limit {
         None => 50,
         Some(n @ 1..=500) => n,
@@ -59,10 +75,20 @@ async fn list(
             );
         }
     };
+    let text = q.q.as_deref();
     match registry::kind(&kind)? {
-        RegisterKind::Departments => Ok(Json(
-            departments::search(&ctx, &who, q.q.as_deref(), limit).await?,
-        )),
+        RegisterKind::Departments => Ok(Json(Found::Departments(
+            departments::search(&ctx, &who, text, limit).await?,
+        ))),
+        RegisterKind::Units => Ok(Json(Found::Units(
+            units::search(&ctx, &who, text, limit).await?,
+        ))),
+        RegisterKind::People => Ok(Json(Found::People(
+            people::search(&ctx, &who, text, limit).await?,
+        ))),
+        RegisterKind::Teams => Ok(Json(Found::Teams(
+            teams::search(&ctx, &who, text, limit).await?,
+        ))),
         other => Err(AppError::not_found(
             "registry.unknown_kind",
             format!("台账「{}」暂不支持查询", other.label_zh()),
@@ -87,7 +113,7 @@ fn xlsx(d: Download) -> Response {
 
 #[utoipa::path(get, path = "/api/v1/registry/{kind}/template.xlsx", tag = "registry",
     summary = "The register's empty template: the sheet, a guide to each column, drop-downs",
-    params(("kind" = String, Path, description = "`departments`")),
+    params(("kind" = String, Path, description = KINDS)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
 async fn template(who: Caller, Path(kind): Path<String>) -> ApiResult<Response> {
     Ok(xlsx(registry::template(&who, registry::kind(&kind)?)?))
@@ -95,7 +121,7 @@ async fn template(who: Caller, Path(kind): Path<String>) -> ApiResult<Response> 
 
 #[utoipa::path(get, path = "/api/v1/registry/{kind}/export.xlsx", tag = "registry",
     summary = "The register within the caller's area, as a workbook that imports again (audited)",
-    params(("kind" = String, Path, description = "`departments`")),
+    params(("kind" = String, Path, description = KINDS)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
 async fn export(
     State(ctx): State<Context>,
@@ -117,7 +143,7 @@ struct ImportQuery {
 #[utoipa::path(post, path = "/api/v1/registry/{kind}/import", tag = "registry",
     summary = "Import a workbook (.xlsx) or CSV (UTF-8 or GB18030) into a register, all or nothing",
     description = "The whole file is checked first; any problem refuses it (400 `registry.invalid`, every problem with its sheet, row and column in `details.problems`) and nothing changes. Rows are matched by code: new codes are created, changed rows updated, identical rows left, records absent from the file untouched. Over 20 MB: 413.",
-    params(("kind" = String, Path, description = "`departments`"), ImportQuery),
+    params(("kind" = String, Path, description = KINDS), ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = ImportReport)))]
 async fn import(

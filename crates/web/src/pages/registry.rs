@@ -1,6 +1,7 @@
 //! The registers page (台账管理, `/registry`): for those who keep registers, each register with
 //! its template, its export and an import form (with a dry run) that lists every problem by row
-//! and column; and the departments with the places they serve, searchable by name.
+//! and column; and one register's records (departments with the places they serve, units, people
+//! with their identifiers masked, team members), searchable by name.
 
 use super::{header_of, render, signed_in};
 use crate::error::ApiError;
@@ -11,8 +12,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use wangge_app::AppResult;
 use wangge_app::Context;
-use wangge_app::registry::departments::{self, DepartmentItem};
+use wangge_app::registry::{departments, people, teams, units};
 use wangge_domain::access::Permission;
 use wangge_domain::registers::RegisterKind;
 
@@ -25,33 +27,127 @@ struct RegisterLine {
     name: &'static str,
 }
 
-struct DepartmentLine {
-    name: String,
-    code: String,
-    kind: String,
-    region: String,
-    areas: String,
-    parent: String,
-    status: &'static str,
+/// One register's rows as the page's table shows them: names, never ids.
+struct Listing {
+    headers: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+    total: usize,
 }
 
-impl From<DepartmentItem> for DepartmentLine {
-    fn from(d: DepartmentItem) -> Self {
-        DepartmentLine {
-            areas: d
-                .areas
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
-            name: d.name,
-            code: d.code,
-            kind: d.kind_name,
-            region: d.region.name,
-            parent: d.parent.unwrap_or_default(),
-            status: if d.active { "启用" } else { "停用" },
+fn status(active: bool, on: &'static str, off: &'static str) -> String {
+    if active { on } else { off }.into()
+}
+
+async fn listing(ctx: &Context, who: &Caller, kind: RegisterKind, q: &str) -> AppResult<Listing> {
+    let q = Some(q);
+    Ok(match kind {
+        RegisterKind::Units => {
+            let f = units::search(ctx, who, q, SHOWN).await?;
+            Listing {
+                headers: &["单位", "类别", "领域", "所在网格", "地址", "状态", "编码"],
+                total: f.total,
+                rows: f
+                    .units
+                    .into_iter()
+                    .map(|u| {
+                        vec![
+                            u.name,
+                            u.kind_name,
+                            u.domain_name,
+                            u.place.name,
+                            u.address.unwrap_or_default(),
+                            status(u.active, "启用", "停用"),
+                            u.code,
+                        ]
+                    })
+                    .collect(),
+            }
         }
-    }
+        RegisterKind::People => {
+            let f = people::search(ctx, who, q, SHOWN).await?;
+            Listing {
+                headers: &[
+                    "姓名",
+                    "类别",
+                    "所属区划",
+                    "负责网格",
+                    "身份证号",
+                    "入职日期",
+                    "状态",
+                ],
+                total: f.total,
+                rows: f
+                    .people
+                    .into_iter()
+                    .map(|p| {
+                        vec![
+                            p.name,
+                            p.kind_name,
+                            p.home.name,
+                            p.grid.map(|g| g.name).unwrap_or_default(),
+                            p.id_number.unwrap_or_default(),
+                            p.hired_on.unwrap_or_default(),
+                            status(p.active, "在职", "离职"),
+                        ]
+                    })
+                    .collect(),
+            }
+        }
+        RegisterKind::Teams => {
+            let f = teams::search(ctx, who, q, SHOWN).await?;
+            Listing {
+                headers: &["网格或社区", "团队", "成员", "角色", "状态"],
+                total: f.total,
+                rows: f
+                    .members
+                    .into_iter()
+                    .map(|m| {
+                        vec![
+                            m.place.name,
+                            m.team_name,
+                            m.name,
+                            m.role_name,
+                            status(m.active, "在职", "离职"),
+                        ]
+                    })
+                    .collect(),
+            }
+        }
+        _ => {
+            let f = departments::search(ctx, who, q, SHOWN).await?;
+            Listing {
+                headers: &[
+                    "部门",
+                    "类别",
+                    "所属区划",
+                    "负责区域",
+                    "上级部门",
+                    "状态",
+                    "编码",
+                ],
+                total: f.total,
+                rows: f
+                    .departments
+                    .into_iter()
+                    .map(|d| {
+                        vec![
+                            d.name,
+                            d.kind_name,
+                            d.region.name,
+                            d.areas
+                                .iter()
+                                .map(|a| a.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join("、"),
+                            d.parent.unwrap_or_default(),
+                            status(d.active, "启用", "停用"),
+                            d.code,
+                        ]
+                    })
+                    .collect(),
+            }
+        }
+    })
 }
 
 #[derive(Template)]
@@ -61,13 +157,16 @@ struct RegistryPage {
     user: String,
     role: String,
     registers: Vec<RegisterLine>,
+    /// The register listed below the forms.
+    view: &'static str,
+    view_name: &'static str,
     q: String,
-    total: usize,
-    departments: Vec<DepartmentLine>,
+    listing: Listing,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct RegistryForm {
+    view: Option<String>,
     q: Option<String>,
 }
 
@@ -86,8 +185,14 @@ async fn registry_page(
         return ApiError(e).into_response();
     }
     let q = form.q.unwrap_or_default();
-    let found = match departments::search(&ctx, &who, Some(&q), SHOWN).await {
-        Ok(f) => f,
+    let view = form
+        .view
+        .as_deref()
+        .and_then(|v| v.parse::<RegisterKind>().ok())
+        .filter(|k| k.columns().is_some())
+        .unwrap_or(RegisterKind::Departments);
+    let listing = match listing(&ctx, &who, view, &q).await {
+        Ok(l) => l,
         Err(e) => return ApiError(e).into_response(),
     };
     let h = header_of(&ctx, &who).await;
@@ -103,8 +208,9 @@ async fn registry_page(
                 name: k.label_zh(),
             })
             .collect(),
+        view: view.as_str(),
+        view_name: view.label_zh(),
         q,
-        total: found.total,
-        departments: found.departments.into_iter().map(Into::into).collect(),
+        listing,
     })
 }
