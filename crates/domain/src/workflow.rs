@@ -148,11 +148,15 @@ pub enum Move {
     Escalate,
     Dispatch {
         lead: DepartmentId,
+        /// Co-handlers, if any.
+        #[serde(default)]
         co: Vec<DepartmentId>,
     },
     /// 吹哨: summon departments, one leading, with a check-in deadline in minutes.
     Whistle {
         lead: DepartmentId,
+        /// The other departments summoned, if any: one department may be whistled alone.
+        #[serde(default)]
         others: Vec<DepartmentId>,
         check_in_minutes: i64,
         task: String,

@@ -183,7 +183,7 @@ enum UserCommand {
         /// mediator, leader, system_admin, security_admin or audit_admin
         #[arg(long)]
         role: String,
-        /// A region code (12 digits), a grid code (15 digits, grid workers) or a department id
+        /// A region code (12 digits), a grid code (15 digits, grid workers) or a department code
         #[arg(long)]
         scope: String,
         /// Name shown in the application [default: the username]

@@ -867,11 +867,12 @@ async fn personal_identifiers_are_encrypted_at_rest(backend: TestBackend) {
     db.finish().await;
 }
 
-/// A city's departments from its own files, with no demo: its regions and grids from GeoJSON,
-/// then the department register from a CSV as Excel saves it — checked whole, tried as a dry run,
-/// imported, refused with every problem when a row is wrong — and an account scoped by a
-/// department's code.
-async fn a_city_sets_up_its_departments_from_files(backend: TestBackend) {
+/// README's "Your own city", with no demo: its regions and grids from GeoJSON, then the
+/// department register from a CSV as Excel saves it — checked whole, tried as a dry run, imported,
+/// refused with every problem when a row is wrong — then its people, units and teams, accounts
+/// scoped by codes, and the server: a grid worker reports, the community escalates, the street
+/// whistles the imported police station (found by name) and its staff member checks in.
+async fn a_city_sets_itself_up_from_files(backend: TestBackend) {
     let db = TestDb::open(backend).await;
     let url = db.url.clone();
     let data = dir_arg(&db.dir);
@@ -969,35 +970,200 @@ async fn a_city_sets_up_its_departments_from_files(backend: TestBackend) {
         text(&out.stdout)
     );
 
-    let mut add = Command::new(BIN);
-    add.args([
-        "user",
-        "add",
-        "--username",
-        "pcs.one",
-        "--role",
-        "department_staff",
-        "--scope",
-        "PCS-CS",
-        "--password-stdin",
-        "--database-url",
-        &url,
-        "--data-dir",
-        &data,
-    ])
-    .env("WANGGE_LOG", "warn")
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = add.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Strong#2026\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    // The people, their units and teams, from the files an office fills (CSV as Excel saves
+    // it; ID numbers as text).
+    let id = |first17: &str| {
+        format!(
+            "{first17}{}",
+            wangge_security::pii::id_check_char(first17).unwrap()
+        )
+    };
+    let (worker_id, officer_id) = (id("64020219900101123"), id("64020219850312008"));
+    let people = file(
+        "people.csv",
+        &format!(
+            "身份证号*,姓名*,人员类别*,所属区划代码*,所属网格编码,所属部门编码,手机号码,入职日期,状态\r\n\
+             {worker_id},马晓燕,专职网格员,640202001001,640202001001001,,13912345678,2026-03-02,\r\n\
+             {officer_id},杨建国,社区民警,640202001000,,PCS-CS,,,\r\n"
+        ),
+    );
+    let out = run(&["registry", "import", "people", &people]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("新增 2"),
+        "{}",
+        text(&out.stdout)
+    );
+    let units = file(
+        "units.csv",
+        "单位编码*,单位名称*,单位类别*,所属领域,地址,经度,纬度,所属网格编码,负责人,负责人电话,状态\r\n\
+         91640202MA01,长胜小学,学校,,长胜街 1 号,106.005,39.005,,王校长,0952-2012345,\r\n\
+         91640202MA02,郊外仓库,企业,,,106.5,39.5,,,,\r\n",
+    );
+    let out = run(&["registry", "import", "units", &units]);
+    assert_eq!(out.status.code(), Some(1), "a unit outside every grid");
+    assert!(
+        text(&out.stderr).contains("第3行") && text(&out.stderr).contains("不在任何网格内"),
+        "{}",
+        text(&out.stderr)
+    );
+    let units = file(
+        "units.csv",
+        "单位编码*,单位名称*,单位类别*,所属领域,地址,经度,纬度,所属网格编码,负责人,负责人电话,状态\r\n\
+         91640202MA01,长胜小学,学校,,长胜街 1 号,106.005,39.005,,王校长,0952-2012345,\r\n",
+    );
+    let out = run(&["registry", "import", "units", &units]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let teams = file(
+        "teams.csv",
+        &format!(
+            "团队类型*,网格或社区编码*,身份证号*,姓名,团队角色*,状态\r\n\
+             网格团队（1+4+X）,640202001001001,{worker_id},马晓燕,网格员,\r\n\
+             网格团队（1+4+X）,640202001001001,{officer_id},杨建国,社区民警,\r\n\
+             警务团队（1+N+X）,640202001001,{officer_id},杨建国,社区民警,\r\n"
+        ),
+    );
+    let out = run(&["registry", "import", "teams", &teams]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("新增 3"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Accounts for the grid worker, the community, the street and the police station (by its
+    // code, never an id).
+    let add_user = |username: &str, role: &str, scope: &str, name: &str| {
+        let mut add = Command::new(BIN);
+        add.args([
+            "user",
+            "add",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--scope",
+            scope,
+            "--display-name",
+            name,
+            "--password-stdin",
+            "--database-url",
+            &url,
+            "--data-dir",
+            &data,
+        ])
+        .env("WANGGE_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = add.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"Strong#2026\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{username}: {}", text(&out.stderr));
+        let out = run(&["token", "create", "--username", username, "--name", "t"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    let worker = add_user("wgy.ma", "grid_worker", "640202001001001", "马晓燕");
+    let community = add_user("sq.one", "community_staff", "640202001001", "长胜社区");
+    let street = add_user("jd.one", "street_dispatcher", "640202001000", "长胜街道");
+    let station = add_user("pcs.one", "department_staff", "PCS-CS", "杨建国");
+
+    // Served, the loop runs on what was imported: a report, accepted, escalated, the street
+    // whistles the imported police station, whose staff member checks in.
+    let log = db.dir.join("own-city.log");
+    let (server, addr) = start_server(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+            "--data-dir",
+            &data,
+        ],
+        &log,
+    );
+    let call = |token: &str, path: &str, body: Value| -> Value {
+        let auth = format!("Bearer {token}");
+        let (status, _, reply) = http(
+            &addr,
+            "POST",
+            path,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            &body.to_string(),
+        );
+        assert!((200..300).contains(&status), "{path}: {status} {reply}");
+        serde_json::from_str(&reply).unwrap()
+    };
+    let r = call(
+        &worker,
+        "/api/v1/events",
+        serde_json::json!({"category": "0501", "lon": 106.004, "lat": 39.004,
+                           "description": "长胜小学门口流动摊贩占道，放学时堵塞人行道"}),
+    );
+    assert_eq!(r["grid"]["code"], "640202001001001", "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    let moves = format!("/api/v1/events/{id}/moves");
+    let r = call(
+        &community,
+        &moves,
+        serde_json::json!({"move": "accept", "version": r["version"]}),
+    );
+    let r = call(
+        &community,
+        &moves,
+        serde_json::json!({"move": "escalate", "version": r["version"]}),
+    );
+    // The street finds the station by name, as its page's picker does.
+    let (status, found) = http_get(
+        &addr,
+        &format!(
+            "/api/v1/registry/departments?q={}",
+            "%E9%95%BF%E8%83%9C%E6%B4%BE%E5%87%BA%E6%89%80"
+        ),
+        Some(&street),
+    );
+    assert_eq!(status, 200, "{found}");
+    let found: Value = serde_json::from_str(&found).unwrap();
+    assert_eq!(found["departments"][0]["code"], "PCS-CS", "{found}");
+    let lead = found["departments"][0]["id"].as_str().unwrap().to_string();
+    let r = call(
+        &street,
+        &moves,
+        serde_json::json!({"move": "whistle", "lead": lead, "check_in_minutes": 30,
+                           "task": "联合劝离占道摊贩", "version": r["version"]}),
+    );
+    assert_eq!(r["state"], "dispatched", "{r}");
+    let r = call(
+        &station,
+        &moves,
+        serde_json::json!({"move": "check_in", "version": r["version"]}),
+    );
+    assert_eq!(r["state"], "handling", "{r}");
+    let (status, event) = http_get(&addr, &format!("/api/v1/events/{id}"), Some(&street));
+    assert_eq!(status, 200, "{event}");
+    let event: Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(event["state"], "handling", "{event}");
+    assert_eq!(event["lead_department"], lead.as_str(), "{event}");
+    assert_eq!(
+        event["check_ins"][0]["department"],
+        lead.as_str(),
+        "{event}"
+    );
+    assert_eq!(event["check_ins"][0]["late"], false, "{event}");
+    drop(server);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains(&worker_id) && !logged.contains("13912345678"));
+
     let out = run(&["registry", "import", "martians", &good]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("未知台账"));
@@ -1008,7 +1174,7 @@ wangge_store::both_backends!(
     serves_the_demo_over_http,
     operator_commands,
     personal_identifiers_are_encrypted_at_rest,
-    a_city_sets_up_its_departments_from_files
+    a_city_sets_itself_up_from_files
 );
 
 /// Given a certificate, the server speaks HTTPS itself (rustls) and marks its cookie Secure.
