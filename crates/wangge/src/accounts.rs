@@ -39,6 +39,56 @@ pub async fn run_user(ctx: &Context, command: UserCommand) -> Result<()> {
         UserCommand::Deactivate { username } => deactivate(ctx, &username).await?,
         UserCommand::Approve { username } => approve(ctx, &username).await?,
         UserCommand::List => list(ctx).await?,
+        UserCommand::Template { file } => {
+            let d = accounts::bulk::template(&Principal::Operator).map_err(shown)?;
+            std::fs::write(&file, d.bytes)
+                .with_context(|| format!("无法写入 {}", file.display()))?;
+            println!("已写出账号表模板 {}", file.display());
+        }
+        UserCommand::Import {
+            file,
+            passwords,
+            dry_run,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("无法读取 {}", file.display()))?;
+            let done = accounts::bulk::import(ctx, &Principal::Operator, &bytes, dry_run)
+                .await
+                .map_err(|e| {
+                    let problems = e
+                        .details
+                        .as_ref()
+                        .and_then(|d| d["problems"].as_array().cloned())
+                        .unwrap_or_default();
+                    let lines: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("  {}", p["message"].as_str().unwrap_or_default()))
+                        .collect();
+                    anyhow::anyhow!("导入被拒绝：{}\n{}", e.message, lines.join("\n"))
+                })?;
+            match (done.passwords, passwords) {
+                (Some(book), Some(out)) => {
+                    std::fs::write(&out, book.bytes)
+                        .with_context(|| format!("无法写入 {}", out.display()))?;
+                    println!(
+                        "已开通 {} 个账号（批次 {}），初始密码已写入 {}：请当面或密封交给本人，首次登录须修改密码",
+                        done.report.created,
+                        done.report.batch.unwrap_or_default(),
+                        out.display()
+                    );
+                }
+                _ => println!(
+                    "试导入（未创建）：共 {} 个账号，全部可以开通",
+                    done.report.rows
+                ),
+            }
+        }
+        UserCommand::ApproveBatch { batch } => {
+            let done = accounts::bulk::approve_batch(ctx, &Principal::Operator, &batch)
+                .await
+                .map_err(shown)?;
+            println!("已审批批次 {} 的 {} 个账号", done.batch, done.approved);
+        }
     }
     Ok(())
 }

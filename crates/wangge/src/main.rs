@@ -205,6 +205,21 @@ enum UserCommand {
     Deactivate { username: String },
     /// Grant an account the role and scope the system administrator proposed for it
     Approve { username: String },
+    /// Write the sheet for opening accounts in bulk (.xlsx: people by ID number, role, scope)
+    Template { file: std::path::PathBuf },
+    /// Open the accounts of a sheet at once (checked whole), writing their one-time initial
+    /// passwords to a workbook to hand out; each must change it at first login
+    Import {
+        file: std::path::PathBuf,
+        /// Where the initial passwords go (never stored anywhere else)
+        #[arg(long, required_unless_present = "dry_run")]
+        passwords: Option<std::path::PathBuf>,
+        /// Check and report only; create nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Grant every account of a batch the system administrator imported
+    ApproveBatch { batch: String },
     /// List accounts with their role, scope and state
     List,
 }

@@ -61,6 +61,9 @@ pub async fn run(ctx: &Context, command: RegistryCommand) -> Result<ExitCode> {
                         r.updated,
                         r.unchanged
                     );
+                    if r.accounts_deactivated > 0 {
+                        println!("离职人员的 {} 个账号已停用", r.accounts_deactivated);
+                    }
                 }
                 Err(e) => {
                     eprintln!("导入被拒绝：{}", e.message);

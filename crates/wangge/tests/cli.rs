@@ -1069,7 +1069,45 @@ async fn a_city_sets_itself_up_from_files(backend: TestBackend) {
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout).trim().to_string()
     };
-    let worker = add_user("wgy.ma", "grid_worker", "640202001001001", "马晓燕");
+    // The grid worker's account comes in bulk, from a sheet of people, with an initial password
+    // handed out on paper.
+    let accounts = file(
+        "accounts.csv",
+        &format!(
+            "身份证号*,用户名*,角色*,范围代码*,显示名\r\n{worker_id},wgy.ma,网格员,640202001001001,\r\n"
+        ),
+    );
+    let passwords = dir_arg(&db.dir.join("initial-passwords.xlsx"));
+    let out = run(&["user", "import", &accounts, "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["user", "import", &accounts, "--passwords", &passwords]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("已开通 1 个账号"),
+        "{}",
+        text(&out.stdout)
+    );
+    let initial = {
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = calamine::open_workbook(&passwords).unwrap();
+        let range = wb.worksheet_range("初始密码").unwrap();
+        let row: Vec<String> = range
+            .rows()
+            .nth(1)
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!((row[0].as_str(), row[1].as_str()), ("wgy.ma", "马晓燕"));
+        row[4].clone()
+    };
+    let out = run(&["user", "import", &accounts, "--passwords", &passwords]);
+    assert_eq!(out.status.code(), Some(1), "the same accounts twice");
+    assert!(
+        text(&out.stderr).contains("已被使用"),
+        "{}",
+        text(&out.stderr)
+    );
     let community = add_user("sq.one", "community_staff", "640202001001", "长胜社区");
     let street = add_user("jd.one", "street_dispatcher", "640202001000", "长胜街道");
     let station = add_user("pcs.one", "department_staff", "PCS-CS", "杨建国");
@@ -1089,6 +1127,56 @@ async fn a_city_sets_itself_up_from_files(backend: TestBackend) {
         ],
         &log,
     );
+    // The grid worker's first login changes the initial password before anything else.
+    let (status, head, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/auth/login",
+        &[("Content-Type", "application/json")],
+        &serde_json::json!({"username": "wgy.ma", "password": initial}).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let login: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(login["password_change_required"], true);
+    let csrf = login["csrf_token"].as_str().unwrap().to_string();
+    let cookie = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().split(';').next().unwrap().to_string())
+        .unwrap();
+    let session = [
+        ("Cookie", cookie.as_str()),
+        ("X-CSRF-Token", csrf.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let report = serde_json::json!({"category": "0501", "lon": 106.004, "lat": 39.004,
+                                    "description": "长胜小学门口流动摊贩占道，放学时堵塞人行道"});
+    let (status, _, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/events",
+        &session,
+        &report.to_string(),
+    );
+    assert_eq!(status, 403, "no work before the password is changed");
+    let (status, _, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/auth/password",
+        &session,
+        &serde_json::json!({"current_password": initial, "new_password": "Mine#2026a"}).to_string(),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, _, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/events",
+        &session,
+        &report.to_string(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let r: Value = serde_json::from_str(&body).unwrap();
     let call = |token: &str, path: &str, body: Value| -> Value {
         let auth = format!("Bearer {token}");
         let (status, _, reply) = http(
@@ -1104,12 +1192,6 @@ async fn a_city_sets_itself_up_from_files(backend: TestBackend) {
         assert!((200..300).contains(&status), "{path}: {status} {reply}");
         serde_json::from_str(&reply).unwrap()
     };
-    let r = call(
-        &worker,
-        "/api/v1/events",
-        serde_json::json!({"category": "0501", "lon": 106.004, "lat": 39.004,
-                           "description": "长胜小学门口流动摊贩占道，放学时堵塞人行道"}),
-    );
     assert_eq!(r["grid"]["code"], "640202001001001", "{r}");
     let id = r["id"].as_str().unwrap().to_string();
     let moves = format!("/api/v1/events/{id}/moves");

@@ -195,7 +195,9 @@
         if (!r.ok) { loginError.textContent = message(r); return; }
         const meta = document.querySelector('meta[name="csrf-token"]');
         if (meta) meta.content = r.data.csrf_token;
-        if (r.data.second_factor === "none") { window.location.assign("/"); return; }
+        // An initial password is changed before anything else.
+        const next = r.data.password_change_required ? "/password" : "/";
+        if (r.data.second_factor === "none") { window.location.assign(next); return; }
         if (r.data.second_factor === "enroll") {
           loginError.textContent = "该角色需要动态口令，请先通过接口绑定（/api/v1/auth/second-factor/enroll）。";
           return;
@@ -209,6 +211,20 @@
         ev.preventDefault();
         const r = await api("POST", "/api/v1/auth/second-factor", fields(second));
         if (!r.ok) { loginError.textContent = message(r); return; }
+        window.location.assign("/");
+      });
+    }
+    const change = document.getElementById("password-form");
+    if (change) {
+      change.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const status = document.getElementById("password-status");
+        const f = fields(change);
+        if (f.new_password !== f.confirm) { status.textContent = "两次输入的新密码不一致"; return; }
+        const r = await api("POST", "/api/v1/auth/password",
+          { current_password: f.current_password, new_password: f.new_password });
+        if (!r.ok) { status.textContent = message(r); return; }
+        status.textContent = "密码已修改，正在进入系统…";
         window.location.assign("/");
       });
     }

@@ -32,7 +32,9 @@ pub fn app(ctx: Context) -> Router {
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT));
     // Photos read their own body up to their own limit and answer in the one error shape.
     let photos = api::events::photos().layer(DefaultBodyLimit::disable());
-    let imports = api::registry::uploads().layer(DefaultBodyLimit::disable());
+    let imports = api::registry::uploads()
+        .merge(api::batches::uploads())
+        .layer(DefaultBodyLimit::disable());
     small
         .merge(photos)
         .merge(imports)

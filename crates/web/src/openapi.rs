@@ -43,6 +43,7 @@ use utoipa::openapi::{RefOr, ResponseBuilder, SecurityRequirement};
         api::mediation::orgs, api::mediation::mediators, api::mediation::create_org,
         api::mediation::create_mediator,
         api::registry::list, api::registry::template, api::registry::export, api::registry::import,
+        api::batches::change_password, api::batches::template, api::batches::import, api::batches::batches, api::batches::approve,
         openapi_json,
     ),
     components(schemas(ErrorEnvelope)),

@@ -134,6 +134,8 @@ const ROUTES: &[(&str, &str, Guard)] = &[
     ("GET", "/centre", Guard::Page),
     ("GET", "/admin", Guard::Page),
     ("GET", "/registry", Guard::Page),
+    ("GET", "/password", Guard::Page),
+    ("POST", "/api/v1/auth/password", Guard::Own),
     ("GET", "/report", Guard::Page),
     ("GET", "/sw.js", Guard::Public),
     ("GET", "/events/{id}", Guard::Page),
@@ -276,6 +278,26 @@ const ROUTES: &[(&str, &str, Guard)] = &[
         "POST",
         "/api/v1/registry/{kind}/import",
         Guard::Admin(Permission::KeepRegisters),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/template.xlsx",
+        Guard::Admin(Permission::ManageAccounts),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/import",
+        Guard::Admin(Permission::ManageAccounts),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/batches",
+        Guard::AdminEither(Permission::ManageAccounts, Permission::ManageSecurity),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/batches/{batch}/approve",
+        Guard::Admin(Permission::ManageSecurity),
     ),
 ];
 

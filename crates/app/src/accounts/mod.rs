@@ -16,6 +16,7 @@ use uuid::Uuid;
 use wangge_domain::access::{Node, Permission, Role};
 use wangge_store::{AccountRow, Store};
 
+pub mod bulk;
 mod changes;
 mod create;
 mod tokens;

@@ -62,6 +62,9 @@ pub struct LoginView {
     pub account: Me,
     pub csrf_token: String,
     pub second_factor: SecondFactor,
+    /// The password is an initial one: change it (`POST /api/v1/auth/password`) before anything
+    /// else.
+    pub password_change_required: bool,
 }
 
 /// A session just opened: what to answer, and the cookie's secret and lifetime.
@@ -252,6 +255,7 @@ impl Attempt<'_> {
                 account: me(account, role),
                 csrf_token: csrf,
                 second_factor,
+                password_change_required: account.must_change_password != 0,
             },
             session_secret: secret,
             max_age_seconds: policy.absolute_timeout.num_seconds(),

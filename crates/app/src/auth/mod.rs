@@ -8,9 +8,11 @@
 //! locked account says so only to someone who gave its right password.
 
 mod login;
+mod password;
 mod second_factor;
 
 pub use login::{LoginView, SecondFactor, SignedIn, login, logout};
+pub use password::{PasswordChange, change_password};
 pub use second_factor::{Confirmed, Enrolment, SecondFactorPassed, confirm, enroll, second_factor};
 
 pub(crate) use login::login_audit;
@@ -235,6 +237,9 @@ pub fn principal(p: Presented, ip: Option<String>) -> AppResult<Principal> {
             "请先完成第二重身份验证（动态口令）",
         ));
     }
+    if p.account.must_change_password != 0 {
+        return Err(password_change_required());
+    }
     let (role, scope) = role_and_scope(&p.account)?;
     Ok(Principal::account(Person {
         account: p.account,
@@ -260,6 +265,15 @@ pub fn pending(p: Presented, ip: Option<String>) -> AppResult<PendingSession> {
         id_hash,
         ip,
     })
+}
+
+/// The answer to everything but the password change while the password is an initial one.
+pub fn password_change_required() -> AppError {
+    AppError::new(
+        ErrorKind::Forbidden,
+        "auth.password_change_required",
+        "请先修改初始密码，然后才能使用系统",
+    )
 }
 
 fn awaiting_approval() -> AppError {

@@ -39,6 +39,8 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Accounts of people the file marks 离职, deactivated (or, in a dry run, to be).
+    pub accounts_deactivated: usize,
 }
 
 impl ImportReport {
@@ -50,6 +52,7 @@ impl ImportReport {
             created: 0,
             updated: 0,
             unchanged: 0,
+            accounts_deactivated: 0,
         }
     }
 }
@@ -95,7 +98,7 @@ pub async fn import(
     let report = match kind {
         RegisterKind::Departments => departments::import(ctx, &area, &sheet, dry_run).await?,
         RegisterKind::Units => units::import(ctx, &area, &sheet, dry_run).await?,
-        RegisterKind::People => people::import(ctx, &area, &sheet, dry_run).await?,
+        RegisterKind::People => people::import(ctx, who, &area, &sheet, dry_run).await?,
         RegisterKind::Teams => teams::import(ctx, &area, &sheet, dry_run).await?,
         _ => return Err(kind_missing(kind)),
     };

@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::error::AppResult;
 use crate::principal::Principal;
 use serde::Serialize;
+use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Permission, Visibility};
@@ -41,6 +42,7 @@ impl KnownPeople for Known<'_> {
 
 pub(super) async fn import(
     ctx: &Context,
+    who: &Principal,
     area: &Visibility,
     sheet: &Sheet,
     dry_run: bool,
@@ -110,10 +112,32 @@ pub(super) async fn import(
             }
         }
     }
+    // A leaver's account goes with them, as a deactivation by hand would: sessions and tokens end.
+    let mut leavers = Vec::new();
+    for p in updated.iter().filter(|p| !p.active) {
+        leavers.extend(ctx.store.accounts_of_person(p.id).await?);
+    }
+    report.accounts_deactivated = leavers.len();
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
-        ctx.store
-            .write_people(&created, &updated, ctx.now())
-            .await?;
+        let t = ctx.now();
+        ctx.store.write_people(&created, &updated, t).await?;
+        for a in &leavers {
+            ctx.store.deactivate_account(a.id, t).await?;
+            ctx.store
+                .append_audit(
+                    &who.audit(
+                        "account.deactivate",
+                        Some("account"),
+                        Some(a.id.to_string()),
+                        json!({"reason": "registry.leaver", "username": a.username}),
+                    ),
+                    t,
+                )
+                .await?;
+        }
+        if !leavers.is_empty() {
+            ctx.tokens.clear();
+        }
     }
     Ok(report)
 }

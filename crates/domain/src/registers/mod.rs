@@ -9,6 +9,7 @@
 //! Rows and columns are numbered as Excel shows them (the header is row 1, column A is 1), and
 //! every problem names its sheet, row and column, in Chinese, as offices expect: 第3行 第2列.
 
+pub mod accounts;
 pub mod departments;
 pub mod people;
 pub mod teams;

@@ -62,15 +62,23 @@ pub struct AccountRow {
     pub locked_until: Option<DateTime<Utc>>,
     pub active: i64,
     pub created_at: DateTime<Utc>,
+    /// The person in the people register whose account this is, if any.
+    pub person_id: Option<Uuid>,
+    /// The bulk import that proposed it, if any.
+    pub batch: Option<String>,
+    /// The next login must change the password before anything else (an initial password).
+    pub must_change_password: i64,
 }
 
 const ACCOUNT_COLUMNS: &str = "SELECT id, username, display_name, role, scope_kind, scope_code, scope_serves, \
      proposed_role, proposed_scope_kind, proposed_scope_code, proposed_scope_serves, proposed_by, approved_by, approved_at, \
-     password_hash, totp_secret, totp_enabled, recovery_codes, failed_logins, locked_until, active, created_at FROM accounts";
+     password_hash, totp_secret, totp_enabled, recovery_codes, failed_logins, locked_until, active, created_at, \
+     person_id, batch, must_change_password FROM accounts";
 
 pub(super) const JOINED_ACCOUNT_COLUMNS: &str = "a.id, a.username, a.display_name, a.role, a.scope_kind, a.scope_code, a.scope_serves, \
      a.proposed_role, a.proposed_scope_kind, a.proposed_scope_code, a.proposed_scope_serves, a.proposed_by, a.approved_by, \
-     a.approved_at, a.password_hash, a.totp_secret, a.totp_enabled, a.recovery_codes, a.failed_logins, a.locked_until, a.active, a.created_at";
+     a.approved_at, a.password_hash, a.totp_secret, a.totp_enabled, a.recovery_codes, a.failed_logins, a.locked_until, a.active, a.created_at, \
+     a.person_id, a.batch, a.must_change_password";
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
@@ -276,5 +284,72 @@ impl crate::Store {
             tx.commit().await
         })?;
         Ok(())
+    }
+
+    /// Where an account comes from: the person it belongs to, the batch that proposed it, and
+    /// whether its first login must change the password.
+    pub async fn set_account_origin(
+        &self,
+        id: Uuid,
+        person_id: Option<Uuid>,
+        batch: Option<&str>,
+        must_change_password: bool,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE accounts SET person_id = $2, batch = $3, must_change_password = $4 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(person_id)
+        .bind(batch)
+        .bind(i64::from(must_change_password))
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// A new password hash, and whether it must be changed again at the next login.
+    pub async fn set_password(
+        &self,
+        id: Uuid,
+        hash: &str,
+        must_change_password: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, |p| {
+            sqlx::query(
+            "UPDATE accounts SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(hash)
+        .bind(i64::from(must_change_password))
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The accounts a batch proposed, by username.
+    pub async fn accounts_in_batch(&self, batch: &str) -> Result<Vec<AccountRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{ACCOUNT_COLUMNS} WHERE batch = $1 ORDER BY username")
+        ))
+        .bind(batch)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// The active accounts of people.
+    pub async fn accounts_of_person(&self, person: Uuid) -> Result<Vec<AccountRow>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{ACCOUNT_COLUMNS} WHERE person_id = $1 AND active = 1")
+        ))
+        .bind(person)
+        .fetch_all(p)
+        .await)?)
     }
 }

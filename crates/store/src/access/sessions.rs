@@ -120,6 +120,19 @@ impl crate::Store {
         Ok(())
     }
 
+    /// Ends every session of an account but one (after a password change).
+    pub async fn end_other_sessions(&self, account: Uuid, keep: &str) -> Result<(), StoreError> {
+        on_db!(self, |p| sqlx::query(
+            "DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2"
+        )
+        .bind(account)
+        .bind(keep)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Removes sessions past their absolute expiry (housekeeping; expiry is enforced on read).
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         Ok(on_db!(self, |p| sqlx::query(

@@ -2,6 +2,7 @@
 //! `wangge_app`, and answers with its typed view (errors in the one shape of [`crate::error`]).
 
 pub mod admin;
+pub mod batches;
 pub mod centre;
 pub mod events;
 pub mod mediation;
@@ -29,6 +30,7 @@ pub fn router() -> Router<Context> {
         .merge(centre::router())
         .merge(mediation::router())
         .merge(registry::router())
+        .merge(batches::router())
 }
 
 /// The health check, for load balancers and monitoring: answers without an account.

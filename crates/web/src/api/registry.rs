@@ -97,7 +97,7 @@ async fn list(
     }
 }
 
-fn xlsx(d: Download) -> Response {
+pub(crate) fn xlsx(d: Download) -> Response {
     let mut res = d.bytes.into_response();
     let h = res.headers_mut();
     h.insert(

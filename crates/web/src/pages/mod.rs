@@ -35,6 +35,7 @@ pub fn router() -> Router<Context> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page))
+        .route("/password", get(password_page))
         .route("/assets/{*path}", get(asset))
         .route("/sw.js", get(service_worker))
         .merge(desk::router())
@@ -86,6 +87,8 @@ pub(crate) fn signed_in(caller: Result<Caller, ApiError>) -> Result<Caller, Box<
     caller.map_err(|e| {
         Box::new(if e.0.kind == ErrorKind::Unauthorized {
             Redirect::to("/login").into_response()
+        } else if e.0.code == "auth.password_change_required" {
+            Redirect::to("/password").into_response()
         } else {
             e.into_response()
         })
@@ -213,6 +216,43 @@ async fn login_page() -> Response {
         csrf: String::new(),
         user: String::new(),
         role: String::new(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    csrf: String,
+    user: String,
+    role: String,
+    first_login: bool,
+}
+
+/// 修改密码: for any signed-in session, and the only page an initial password may open.
+async fn password_page(
+    axum::extract::State(ctx): axum::extract::State<Context>,
+    pending: Result<crate::extract::Pending, ApiError>,
+) -> Response {
+    let s = match pending {
+        Ok(crate::extract::Pending(s)) => s,
+        Err(e) if e.0.kind == ErrorKind::Unauthorized => {
+            return Redirect::to("/login").into_response();
+        }
+        Err(e) => return e.into_response(),
+    };
+    let csrf = ctx
+        .store
+        .session(&s.id_hash)
+        .await
+        .ok()
+        .flatten()
+        .map(|x| x.csrf_token)
+        .unwrap_or_default();
+    render(&PasswordPage {
+        csrf,
+        user: s.account.display_name.clone(),
+        role: s.role.label_zh().into(),
+        first_login: s.account.must_change_password != 0,
     })
 }
 
