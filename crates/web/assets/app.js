@@ -442,6 +442,59 @@
         if (!dry) setTimeout(() => location.reload(), 1500);
       });
     }
+    // Accounts in bulk: a dry run reports; an import answers the initial passwords' workbook,
+    // saved at once since it cannot be fetched again.
+    for (const form of document.querySelectorAll("form.accounts-import")) {
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const card = form.closest("section");
+        const status = card.querySelector(".registry-status");
+        const list = card.querySelector(".registry-problems");
+        list.replaceChildren();
+        const file = form.elements.file.files[0];
+        if (!file) { status.textContent = "请选择文件"; return; }
+        const dry = form.elements.dry_run.checked;
+        status.textContent = "正在检查…";
+        const res = await fetch("/api/v1/accounts/import" + (dry ? "?dry_run=true" : ""), {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": csrf() },
+          body: file,
+        });
+        if (res.status === 201) {
+          const blob = await res.blob();
+          const a = document.createElement("a");
+          a.href = URL.createObjectURL(blob);
+          a.download = "初始密码-" + (res.headers.get("x-wangge-batch") || "") + ".xlsx";
+          document.body.append(a);
+          a.click();
+          a.remove();
+          status.textContent = "已开通，等待安全管理员审批（批次 " + (res.headers.get("x-wangge-batch") || "") + "）。初始密码表已下载，只此一次，请妥善交给本人。";
+          return;
+        }
+        let data = null;
+        try { data = await res.json(); } catch (_) { data = null; }
+        if (!res.ok) {
+          status.textContent = message({ status: res.status, data });
+          const problems = (data && data.error && data.error.details && data.error.details.problems) || [];
+          for (const p of problems) {
+            const li = document.createElement("li");
+            li.textContent = p.message;
+            list.append(li);
+          }
+          return;
+        }
+        status.textContent = "检查通过：共 " + data.rows + " 个账号可以开通。取消勾选“试导入”后再点导入。";
+      });
+    }
+    for (const button of document.querySelectorAll("button[data-batch]")) {
+      button.addEventListener("click", async () => {
+        if (!window.confirm(button.dataset.confirm)) return;
+        const r = await api("POST", "/api/v1/accounts/batches/" + encodeURIComponent(button.dataset.batch) + "/approve");
+        if (!r.ok) { window.alert(message(r)); return; }
+        window.location.reload();
+      });
+    }
     // Administration: a new year's holiday notice, new accounts, unlocking and deactivating.
     const calendar = document.getElementById("calendar-form");
     if (calendar) {

@@ -83,6 +83,8 @@ struct Admin {
     accounts: Vec<AccountLine>,
     /// Accounts awaiting the security administrator's approval.
     pending: Vec<PendingLine>,
+    /// Batches of accounts imported in bulk and awaiting approval: (batch, proposer, roles, count).
+    batches: Vec<(String, String, String, usize)>,
     /// The roles an account may be created with here (administrators are made on the server).
     roles: Vec<(&'static str, &'static str)>,
     /// The years with a published holiday notice.
@@ -181,6 +183,21 @@ async fn admin(
     }
     if duties.policy {
         page.policy = policy_lines(&ctx.security);
+        page.batches = match wangge_app::accounts::bulk::pending_batches(&ctx, &who).await {
+            Ok(b) => b
+                .into_iter()
+                .map(|b| {
+                    let roles = b
+                        .roles
+                        .iter()
+                        .map(|r| format!("{} {} 个", r.role, r.count))
+                        .collect::<Vec<_>>()
+                        .join("、");
+                    (b.batch, b.proposed_by.unwrap_or_default(), roles, b.pending)
+                })
+                .collect(),
+            Err(e) => return ApiError(e).into_response(),
+        };
     }
     if duties.audit {
         page.audit = match audit_lines(&ctx, &who, &page.actor, &page.action).await {
@@ -204,6 +221,7 @@ fn blank(ctx: &Context, who: &Caller, h: Header, q: &AuditQuery, duties: Duties)
         settings: String::new(),
         accounts: Vec::new(),
         pending: Vec::new(),
+        batches: Vec::new(),
         roles: Role::ALL
             .iter()
             .filter(|r| !r.is_administrator())
