@@ -44,7 +44,7 @@ pub use org::{
     DepartmentRow, NewDepartment, NewPartyOrg, NewPerson, NewTeamMember, NewUnit, OrgBatch,
     PersonRow, TeamMemberRow, UnitRow,
 };
-pub use registers::{DepartmentEntry, TeamChanges};
+pub use registers::{CentreLink, DepartmentEntry, TeamChanges};
 pub use registry::{ChildSummary, GridFeature, RegionCounts, RegionRow, RegionSummary};
 pub use sqlx::Error as SqlxError;
 pub use writer::{NewEventMove, NewReport, Reported, Writer};

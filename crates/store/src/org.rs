@@ -78,14 +78,20 @@ pub struct NewTeamMember {
     pub team: String,
 }
 
-#[derive(Debug, Clone)]
+/// A party organisation as written and as the register reads it back.
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct NewPartyOrg {
     pub region_code: String,
     pub id: Uuid,
+    /// The code the city gives it (组织编码).
+    pub code: String,
     pub level: String,
     pub name: String,
     pub parent_id: Option<Uuid>,
     pub node_code: String,
+    /// The unit it belongs to, for a unit's own organisation.
+    pub unit_id: Option<Uuid>,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -220,6 +226,32 @@ pub(crate) fn push_person<DB: sqlx::Database>(
         .push_bind(at);
 }
 
+pub(crate) const PARTY_INSERT: &str = "INSERT INTO party_orgs (region_code, id, code, level, name, \
+    parent_id, node_code, unit_id, active, updated_at) ";
+
+pub(crate) fn push_party<DB: sqlx::Database>(
+    mut b: sqlx::query_builder::Separated<'_, DB, &'static str>,
+    o: &NewPartyOrg,
+    at: chrono::DateTime<chrono::Utc>,
+) where
+    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<Uuid>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    b.push_bind(o.region_code.clone())
+        .push_bind(o.id)
+        .push_bind(o.code.clone())
+        .push_bind(o.level.clone())
+        .push_bind(o.name.clone())
+        .push_bind(o.parent_id)
+        .push_bind(o.node_code.clone())
+        .push_bind(o.unit_id)
+        .push_bind(i64::from(o.active))
+        .push_bind(at);
+}
+
 pub(crate) const MEMBER_INSERT: &str =
     "INSERT INTO grid_team_members (region_code, grid_code, person_id, role, team) ";
 
@@ -271,19 +303,9 @@ impl crate::Store {
                 b, p, at
             ));
             insert_chunks!(tx, MEMBER_INSERT, batch.team_members, push_member);
-            insert_chunks!(
-                tx,
-                "INSERT INTO party_orgs (region_code, id, level, name, parent_id, node_code) ",
-                batch.party_orgs,
-                |mut b, o| {
-                    b.push_bind(o.region_code.clone())
-                        .push_bind(o.id)
-                        .push_bind(o.level.clone())
-                        .push_bind(o.name.clone())
-                        .push_bind(o.parent_id)
-                        .push_bind(o.node_code.clone());
-                }
-            );
+            insert_chunks!(tx, PARTY_INSERT, batch.party_orgs, |b, o| push_party(
+                b, o, at
+            ));
             tx.commit().await
         })?)
     }

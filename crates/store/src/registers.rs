@@ -335,3 +335,109 @@ impl crate::Store {
         })?)
     }
 }
+
+const PARTY_UPDATE: &str = "UPDATE party_orgs SET region_code = $2, code = $3, level = $4, \
+    name = $5, parent_id = $6, node_code = $7, unit_id = $8, active = $9, updated_at = $10 \
+    WHERE id = $1";
+
+impl crate::Store {
+    /// Every party organisation, by code.
+    pub async fn party_register(&self) -> Result<Vec<crate::NewPartyOrg>, StoreError> {
+        Ok(on_db!(self, |p| sqlx::query_as(
+            "SELECT region_code, id, code, level, name, parent_id, node_code, unit_id, \
+             active != 0 AS active FROM party_orgs ORDER BY code"
+        )
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Creates and updates party organisations in one transaction.
+    pub async fn write_party_orgs(
+        &self,
+        created: &[crate::NewPartyOrg],
+        updated: &[crate::NewPartyOrg],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Ok(on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for chunk in created.chunks(crate::org::BATCH) {
+                let mut q = sqlx::QueryBuilder::new(crate::org::PARTY_INSERT);
+                q.push_values(chunk, |b, o| crate::org::push_party(b, o, at));
+                q.build().execute(&mut *tx).await?;
+            }
+            for o in updated {
+                sqlx::query(PARTY_UPDATE)
+                    .bind(o.id)
+                    .bind(&o.region_code)
+                    .bind(&o.code)
+                    .bind(&o.level)
+                    .bind(&o.name)
+                    .bind(o.parent_id)
+                    .bind(&o.node_code)
+                    .bind(o.unit_id)
+                    .bind(i64::from(o.active))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })?)
+    }
+}
+
+/// A department or an adviser serving a centre.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct CentreLink {
+    pub region_code: String,
+    pub unit_id: Uuid,
+    pub member_id: Uuid,
+    /// stationed | visiting | adviser
+    pub kind: String,
+    /// Weekdays, Monday = 1, comma-separated.
+    pub days: String,
+}
+
+impl crate::Store {
+    /// Every centre's departments and advisers.
+    pub async fn centre_register(&self) -> Result<Vec<CentreLink>, StoreError> {
+        Ok(on_db!(self, |p| {
+            sqlx::query_as(
+            "SELECT region_code, unit_id, member_id, kind, days FROM centre_links ORDER BY unit_id, kind, member_id"
+        )
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Ends links (`remove`: centre and member; a changed link is removed, then put again) and
+    /// writes new ones, in one transaction.
+    pub async fn write_centre_links(
+        &self,
+        remove: &[(Uuid, Uuid)],
+        put: &[CentreLink],
+    ) -> Result<(), StoreError> {
+        Ok(on_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (unit, member) in remove {
+                sqlx::query("DELETE FROM centre_links WHERE unit_id = $1 AND member_id = $2")
+                    .bind(unit)
+                    .bind(member)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for l in put {
+                sqlx::query(
+                    "INSERT INTO centre_links (region_code, unit_id, member_id, kind, days) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&l.region_code)
+                .bind(l.unit_id)
+                .bind(l.member_id)
+                .bind(&l.kind)
+                .bind(&l.days)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?)
+    }
+}

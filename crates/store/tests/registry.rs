@@ -405,8 +405,8 @@ async fn existing_departments_get_codes_and_places(backend: TestBackend) {
     db.finish().await;
 }
 
-/// Units and people recorded before their registers get codes, kinds and the grid a worker
-/// serves from what is already known.
+/// Units, people and party organisations recorded before their registers get codes, kinds and
+/// the grid a worker serves from what is already known.
 async fn existing_units_and_people_get_codes_and_kinds(backend: TestBackend) {
     let db = TestDb::open_at(backend, Some(16)).await;
     let s = &db.store;
@@ -448,7 +448,17 @@ async fn existing_units_and_people_get_codes_and_kinds(backend: TestBackend) {
             .unwrap();
         }
     }
+    s.execute_admin(&format!(
+        "INSERT INTO party_orgs (region_code, id, level, name, parent_id, node_code) \
+         VALUES ('640202000000', {}, 'grid_branch', '一网格党支部', NULL, '640202001001001')",
+        literal(&ids[0])
+    ))
+    .await
+    .unwrap();
     s.migrate().await.unwrap();
+    let party = s.party_register().await.unwrap();
+    assert_eq!(party[0].code, "640202000000-P00001");
+    assert!(party[0].active && party[0].unit_id.is_none());
     let units = s.unit_register().await.unwrap();
     let code = |id: &uuid::Uuid| units.iter().find(|u| u.id == *id).unwrap().code.clone();
     assert_eq!(code(&ids[0]), "640202000000-U00001");

@@ -1010,7 +1010,8 @@ async fn a_city_sets_itself_up_from_files(backend: TestBackend) {
     let units = file(
         "units.csv",
         "单位编码*,单位名称*,单位类别*,所属领域,地址,经度,纬度,所属网格编码,负责人,负责人电话,状态\r\n\
-         91640202MA01,长胜小学,学校,,长胜街 1 号,106.005,39.005,,王校长,0952-2012345,\r\n",
+         91640202MA01,长胜小学,学校,,长胜街 1 号,106.005,39.005,,王校长,0952-2012345,\r\n\
+         ZZ-CS,长胜街道综治中心,综治中心,,长胜街 9 号,106.006,39.006,,,,\r\n",
     );
     let out = run(&["registry", "import", "units", &units]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -1022,6 +1023,41 @@ async fn a_city_sets_itself_up_from_files(backend: TestBackend) {
              网格团队（1+4+X）,640202001001001,{officer_id},杨建国,社区民警,\r\n\
              警务团队（1+N+X）,640202001001,{officer_id},杨建国,社区民警,\r\n"
         ),
+    );
+    // The party tree, five levels from the street down, and the street's 综治中心 with the
+    // police station visiting it on Tuesdays and Thursdays.
+    let party = file(
+        "party-orgs.csv",
+        "组织编码*,组织名称*,组织层级*,上级组织编码,所在区划或网格代码*,所在单位编码,状态\r\n\
+         DW-CS,中共长胜街道工作委员会,街道（乡镇）党（工）委,,640202001000,,\r\n\
+         DW-CSSQ,中共长胜社区委员会,社区（村）党组织,DW-CS,640202001001,,\r\n\
+         DW-CS1,长胜一网格党支部,网格党支部,DW-CSSQ,640202001001001,,\r\n\
+         DW-XX,长胜小学党支部,网格党支部,DW-CSSQ,640202001001001,91640202MA01,\r\n",
+    );
+    let out = run(&["registry", "import", "party-orgs", &party]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bad_party = file(
+        "bad-party.csv",
+        "组织编码*,组织名称*,组织层级*,上级组织编码,所在区划或网格代码*,所在单位编码,状态\r\n\
+         DW-X2,支部下的支部,网格党支部,DW-CS1,640202001001001,,\r\n",
+    );
+    let out = run(&["registry", "import", "party-orgs", &bad_party]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("支部之下不能再设支部"),
+        "{}",
+        text(&out.stderr)
+    );
+    let centres = file(
+        "centres.csv",
+        "中心单位编码*,进驻类型*,部门编码,法律顾问身份证号,巡诊日,状态\r\nZZ-CS,巡诊部门,PCS-CS,,周二、周四,\r\n",
+    );
+    let out = run(&["registry", "import", "centres", &centres]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("新增 1"),
+        "{}",
+        text(&out.stdout)
     );
     let out = run(&["registry", "import", "teams", &teams]);
     assert!(out.status.success(), "{}", text(&out.stderr));

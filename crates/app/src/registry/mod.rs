@@ -4,7 +4,9 @@
 //! pages and `wangge registry`. Registers are business data: the command centre keeps them for
 //! its area, township and community staff for their own place; every import is audited.
 
+pub mod centres;
 pub mod departments;
+pub mod party;
 pub mod people;
 pub mod teams;
 pub mod units;
@@ -100,7 +102,8 @@ pub async fn import(
         RegisterKind::Units => units::import(ctx, &area, &sheet, dry_run).await?,
         RegisterKind::People => people::import(ctx, who, &area, &sheet, dry_run).await?,
         RegisterKind::Teams => teams::import(ctx, &area, &sheet, dry_run).await?,
-        _ => return Err(kind_missing(kind)),
+        RegisterKind::PartyOrgs => party::import(ctx, &area, &sheet, dry_run).await?,
+        RegisterKind::Centres => centres::import(ctx, &area, &sheet, dry_run).await?,
     };
     if !dry_run {
         ctx.store
@@ -132,7 +135,8 @@ pub async fn export(ctx: &Context, who: &Principal, kind: RegisterKind) -> AppRe
         RegisterKind::Units => units::export_rows(ctx, &area, shown).await?,
         RegisterKind::People => people::export_rows(ctx, &area, shown).await?,
         RegisterKind::Teams => teams::export_rows(ctx, &area, shown).await?,
-        _ => return Err(kind_missing(kind)),
+        RegisterKind::PartyOrgs => party::export_rows(ctx, &area).await?,
+        RegisterKind::Centres => centres::export_rows(ctx, &area, shown).await?,
     };
     ctx.store
         .append_audit(

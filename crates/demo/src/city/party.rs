@@ -27,6 +27,9 @@ pub(crate) fn add_party_orgs(rng: &mut Rng, ids: &mut Ids, map: &Map, org: &mut 
             name: format!("中共{}{committee}", t.name),
             parent_id: None,
             node_code: t.code.as_str().into(),
+            code: party_code(&county, org),
+            unit_id: None,
+            active: true,
         });
         for p in map.places.iter().filter(|p| township_of(&p.code) == t.code) {
             community_party(rng, ids, &county, street, p, &map.grids, org);
@@ -51,14 +54,19 @@ fn community_party(
         name: format!(
             "中共{}{}",
             p.name,
+            // A village's organisation holds its grids' branches, so it is a 总支, never a
+            // 支部: a 支部 cannot contain a 支部.
             if p.is_village {
-                "支部委员会"
+                "总支部委员会"
             } else {
                 "委员会"
             }
         ),
         parent_id: Some(street),
         node_code: p.code.as_str().into(),
+        code: party_code(county, org),
+        unit_id: None,
+        active: true,
     });
     for &gi in &p.grids {
         grid_branch(rng, ids, county, cid, &grids[gi], org);
@@ -82,6 +90,9 @@ fn grid_branch(
         name: format!("{}党支部", g.name),
         parent_id: Some(community),
         node_code: g.code.as_str().into(),
+        code: party_code(county, org),
+        unit_id: None,
+        active: true,
     });
     for k in 0..1 + rng.below(2) {
         let group = ids.next();
@@ -92,6 +103,9 @@ fn grid_branch(
             name: format!("{}第{}党小组", g.name, k + 1),
             parent_id: Some(branch),
             node_code: g.code.as_str().into(),
+            code: party_code(county, org),
+            unit_id: None,
+            active: true,
         });
         for _ in 0..1 + rng.below(2) {
             org.party_orgs.push(NewPartyOrg {
@@ -101,7 +115,15 @@ fn grid_branch(
                 name: format!("{}党员中心户", person_name(rng)),
                 parent_id: Some(group),
                 node_code: g.code.as_str().into(),
+                code: party_code(county, org),
+                unit_id: None,
+                active: true,
             });
         }
     }
+}
+
+/// The next organisation's code: its county and its number in the whole register.
+fn party_code(county: &str, org: &OrgBatch) -> String {
+    format!("{county}-P{:05}", org.party_orgs.len() + 1)
 }

@@ -10,7 +10,9 @@
 //! every problem names its sheet, row and column, in Chinese, as offices expect: 第3行 第2列.
 
 pub mod accounts;
+pub mod centres;
 pub mod departments;
+pub mod party;
 pub mod people;
 pub mod teams;
 pub mod units;
@@ -72,7 +74,8 @@ impl RegisterKind {
             RegisterKind::Units => Some(units::COLUMNS),
             RegisterKind::People => Some(people::COLUMNS),
             RegisterKind::Teams => Some(teams::COLUMNS),
-            _ => None,
+            RegisterKind::PartyOrgs => Some(party::COLUMNS),
+            RegisterKind::Centres => Some(centres::COLUMNS),
         }
     }
 }

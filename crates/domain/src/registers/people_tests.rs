@@ -446,3 +446,297 @@ fn teams_hold_one_leader_per_grid_and_only_their_own_roles() {
     );
     assert!(!all.contains(ID_A), "{all}");
 }
+
+impl party::KnownOrgs for City {
+    fn node_kind(&self, code: &str) -> Option<party::NodeKind> {
+        Some(match code {
+            "640202001000" => party::NodeKind::Township,
+            "640202001001" | "640202001002" => party::NodeKind::Community,
+            "640202001001001" | "640202001002001" => party::NodeKind::Grid,
+            "640202000000" => party::NodeKind::Other,
+            _ => return None,
+        })
+    }
+    fn in_scope(&self, code: &str) -> bool {
+        code.starts_with("640202001")
+    }
+    fn stored(&self, code: &str) -> Option<party::StoredOrg> {
+        (code == "P-STREET").then(|| party::StoredOrg {
+            level: crate::org::PartyLevel::StreetCommittee,
+            place: "640202001000".into(),
+        })
+    }
+    fn unit_grid(&self, code: &str) -> Option<String> {
+        (code == "U-1").then(|| "640202001001001".into())
+    }
+}
+
+use super::party;
+
+#[test]
+fn the_party_tree_reads_level_by_level_under_a_stored_street_committee() {
+    let s = sheet(
+        "党组织",
+        party::COLUMNS,
+        vec![
+            row(&[
+                "P-C1",
+                "中共长胜社区委员会",
+                "社区（村）党组织",
+                "P-STREET",
+                "640202001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G1",
+                "长胜一网格党支部",
+                "网格党支部",
+                "P-C1",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-B1",
+                "一号楼党小组",
+                "楼院党小组",
+                "P-G1",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-S1",
+                "长胜小学党支部",
+                "网格党支部",
+                "P-C1",
+                "640202001001001",
+                "U-1",
+                "撤销",
+            ]),
+        ],
+    );
+    let r = party::read(&s, &City).unwrap();
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[3].unit.as_deref(), Some("U-1"));
+    assert!(!r[3].active);
+}
+
+#[test]
+fn a_branch_under_a_branch_and_misplaced_organisations_are_refused() {
+    let s = sheet(
+        "党组织",
+        party::COLUMNS,
+        vec![
+            row(&[
+                "P-C1",
+                "中共长胜社区委员会",
+                "社区（村）党组织",
+                "P-STREET",
+                "640202001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G1",
+                "长胜一网格党支部",
+                "网格党支部",
+                "P-C1",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            // A 支部 under a 支部.
+            row(&[
+                "P-G2",
+                "第二党支部",
+                "网格党支部",
+                "P-G1",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            // A community committee at a grid; a branch in another community than its parent.
+            row(&[
+                "P-C2",
+                "某党委",
+                "社区（村）党组织",
+                "P-STREET",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G3",
+                "错位党支部",
+                "网格党支部",
+                "P-C1",
+                "640202001002001",
+                "",
+                "",
+            ]),
+            // No parent; an unknown parent; a unit that does not exist.
+            row(&[
+                "P-G4",
+                "无上级党支部",
+                "网格党支部",
+                "",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G5",
+                "某党支部",
+                "网格党支部",
+                "P-NONE",
+                "640202001001001",
+                "U-9",
+                "",
+            ]),
+        ],
+    );
+    let all = shown(party::read(&s, &City).unwrap_err()).join("\n");
+    assert!(
+        all.contains("第5行") && all.contains("社区（村）党组织应设在社区（村）"),
+        "{all}"
+    );
+    assert!(all.contains("网格党支部须填写上级组织"), "{all}");
+    assert!(all.contains("单位 U-9 不存在"), "{all}");
+    // Parents are checked once every row reads.
+    let s = sheet(
+        "党组织",
+        party::COLUMNS,
+        vec![
+            row(&[
+                "P-C1",
+                "中共长胜社区委员会",
+                "社区（村）党组织",
+                "P-STREET",
+                "640202001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G1",
+                "长胜一网格党支部",
+                "网格党支部",
+                "P-C1",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G2",
+                "第二党支部",
+                "网格党支部",
+                "P-G1",
+                "640202001001001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G3",
+                "错位党支部",
+                "网格党支部",
+                "P-C1",
+                "640202001002001",
+                "",
+                "",
+            ]),
+            row(&[
+                "P-G5",
+                "某党支部",
+                "网格党支部",
+                "P-NONE",
+                "640202001001001",
+                "",
+                "",
+            ]),
+        ],
+    );
+    let all = shown(party::read(&s, &City).unwrap_err()).join("\n");
+    assert!(
+        all.contains("第4行") && all.contains("支部之下不能再设支部"),
+        "{all}"
+    );
+    assert!(
+        all.contains("第5行") && all.contains("不在上级组织所在的 640202001001 之内"),
+        "{all}"
+    );
+    assert!(all.contains("上级组织 P-NONE 既不在本表中"), "{all}");
+}
+
+use super::centres;
+
+impl centres::KnownCentres for City {
+    fn unit(&self, code: &str) -> Option<(UnitKind, bool)> {
+        match code {
+            "ZZ-1" => Some((UnitKind::GovernanceCentre, true)),
+            "FL-1" => Some((UnitKind::LegalServiceStation, true)),
+            "FL-9" => Some((UnitKind::LegalServiceRoom, false)),
+            "XX-1" => Some((UnitKind::School, true)),
+            _ => None,
+        }
+    }
+    fn department_exists(&self, code: &str) -> bool {
+        code == "PCS-CS"
+    }
+    fn adviser(&self, id: &str) -> Option<bool> {
+        match id {
+            ID_A => Some(true),
+            ID_B => Some(false),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn centres_take_departments_on_their_days_and_advisers_from_the_register() {
+    let good = sheet(
+        "中心",
+        centres::COLUMNS,
+        vec![
+            row(&["ZZ-1", "常驻部门", "PCS-CS", "", "", ""]),
+            row(&["FL-1", "法律顾问", "", ID_A, "", ""]),
+        ],
+    );
+    let r = centres::read(&good, &City).unwrap();
+    assert_eq!(r[0].kind, centres::LinkKind::Stationed);
+    assert_eq!(r[1].id_number.as_deref(), Some(ID_A));
+    assert_eq!(centres::parse_days("周二、星期四"), Some(vec![2, 4]));
+    assert_eq!(centres::days_zh(&[2, 4]), "周二、周四");
+    assert_eq!(centres::parse_days("周八"), None);
+
+    let bad = sheet(
+        "中心",
+        centres::COLUMNS,
+        vec![
+            row(&["ZZ-1", "巡诊部门", "PCS-CS", "", "", ""]),
+            row(&["XX-1", "常驻部门", "PCS-CS", "", "", ""]),
+            row(&["FL-1", "法律顾问", "", ID_B, "", ""]),
+            row(&["ZZ-1", "法律顾问", "", ID_A, "", ""]),
+            row(&["FL-9", "常驻部门", "QQQ", "", "周九", ""]),
+            row(&["ZZ-1", "常驻部门", "PCS-CS", "", "", ""]),
+            row(&["ZZ-1", "常驻部门", "PCS-CS", "", "", ""]),
+        ],
+    );
+    let all = shown(centres::read(&bad, &City).unwrap_err()).join("\n");
+    assert!(all.contains("巡诊部门须填写巡诊日"), "{all}");
+    assert!(all.contains("单位 XX-1 是学校"), "{all}");
+    assert!(
+        all.contains("在人员台账中不是法律顾问") && !all.contains(ID_B),
+        "{all}"
+    );
+    assert!(all.contains("综治中心进驻的是部门"), "{all}");
+    assert!(
+        all.contains("中心 FL-9 不在您的管辖范围内") && all.contains("部门 QQQ 不存在"),
+        "{all}"
+    );
+    assert!(all.contains("“周九”不是星期几"), "{all}");
+    assert!(
+        all.contains("第7行") && all.contains("PCS-CS 已在第2行列入中心 ZZ-1"),
+        "{all}"
+    );
+}

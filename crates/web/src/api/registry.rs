@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use wangge_app::registry::centres::{self, Centres};
 use wangge_app::registry::departments::{self, Departments};
+use wangge_app::registry::party::{self, PartyOrgs};
 use wangge_app::registry::people::{self, PeopleList};
 use wangge_app::registry::teams::{self, Teams};
 use wangge_app::registry::units::{self, Units};
@@ -41,8 +43,8 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
-/// A register's search result: `departments`, `units`, `people` (identifiers masked) or
-/// `members` (teams), each with the `total` found.
+/// A register's search result: `departments`, `units`, `people` (identifiers masked),
+/// `members` (teams), `party_orgs` or `links` (centres), each with the `total` found.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 enum Found {
@@ -50,9 +52,11 @@ enum Found {
     Units(Units),
     People(PeopleList),
     Teams(Teams),
+    PartyOrgs(PartyOrgs),
+    Centres(Centres),
 }
 
-const KINDS: &str = "`departments`, `units`, `people` or `teams`";
+const KINDS: &str = "`departments`, `units`, `people`, `teams`, `party-orgs` or `centres`";
 
 #[utoipa::path(get, path = "/api/v1/registry/{kind}", tag = "registry",
     summary = "Search a register by name or code (what the pickers ask)",
@@ -89,11 +93,12 @@ async fn list(
         RegisterKind::Teams => Ok(Json(Found::Teams(
             teams::search(&ctx, &who, text, limit).await?,
         ))),
-        other => Err(AppError::not_found(
-            "registry.unknown_kind",
-            format!("台账「{}」暂不支持查询", other.label_zh()),
-        )
-        .into()),
+        RegisterKind::PartyOrgs => Ok(Json(Found::PartyOrgs(
+            party::search(&ctx, &who, text, limit).await?,
+        ))),
+        RegisterKind::Centres => Ok(Json(Found::Centres(
+            centres::search(&ctx, &who, text, limit).await?,
+        ))),
     }
 }
 

@@ -14,7 +14,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use wangge_app::AppResult;
 use wangge_app::Context;
-use wangge_app::registry::{departments, people, teams, units};
+use wangge_app::registry::{centres, departments, party, people, teams, units};
 use wangge_domain::access::Permission;
 use wangge_domain::registers::RegisterKind;
 
@@ -113,7 +113,40 @@ async fn listing(ctx: &Context, who: &Caller, kind: RegisterKind, q: &str) -> Ap
                     .collect(),
             }
         }
-        _ => {
+        RegisterKind::PartyOrgs => {
+            let f = party::search(ctx, who, q, SHOWN).await?;
+            Listing {
+                headers: &["党组织", "层级", "上级组织", "所在地", "状态", "编码"],
+                total: f.total,
+                rows: f
+                    .party_orgs
+                    .into_iter()
+                    .map(|o| {
+                        vec![
+                            o.name,
+                            o.level_name,
+                            o.parent.unwrap_or_default(),
+                            o.place.name,
+                            status(o.active, "启用", "撤销"),
+                            o.code,
+                        ]
+                    })
+                    .collect(),
+            }
+        }
+        RegisterKind::Centres => {
+            let f = centres::search(ctx, who, q, SHOWN).await?;
+            Listing {
+                headers: &["中心", "类别", "进驻类型", "部门或法律顾问", "巡诊日"],
+                total: f.total,
+                rows: f
+                    .links
+                    .into_iter()
+                    .map(|l| vec![l.centre, l.centre_kind, l.link, l.member, l.days])
+                    .collect(),
+            }
+        }
+        RegisterKind::Departments => {
             let f = departments::search(ctx, who, q, SHOWN).await?;
             Listing {
                 headers: &[
