@@ -353,7 +353,7 @@ async fn csv_in_gb18030_imports_and_codes_name_departments(backend: TestBackend)
     assert!(e.contains("没有编码为 \"NO-SUCH\" 的部门"), "{e}");
 
     // Pickers find it by name, within the caller's sight.
-    let found = departments::search(&w.ctx, &centre, Some("燃气"), 10)
+    let found = departments::search(&w.ctx, &centre, Some("大武口燃气"), 10)
         .await
         .unwrap();
     assert_eq!(found.total, 1);
@@ -361,7 +361,7 @@ async fn csv_in_gb18030_imports_and_codes_name_departments(backend: TestBackend)
     let far = w
         .person("far", "street_dispatcher", &p.foreign_township)
         .await;
-    let found = departments::search(&w.ctx, &far, Some("燃气"), 10)
+    let found = departments::search(&w.ctx, &far, Some("大武口燃气"), 10)
         .await
         .unwrap();
     assert_eq!(found.total, 0);

@@ -374,10 +374,11 @@ fn table() -> Vec<(&'static str, &'static str, Vec<Row>)> {
             "09",
             "民生服务",
             vec![
-                ("0901", "停水", Community, Urgent, D::WaterAffairs, WH(8)),
-                ("0902", "停电", Community, Urgent, D::Housing, WH(8)),
-                ("0903", "燃气供应", Community, Urgent, D::Housing, WH(8)),
-                ("0904", "供暖不热", Community, Normal, D::Housing, WD(2)),
+                // The utilities' own faults go to the companies that run them, not to housing.
+                ("0901", "停水", Community, Urgent, D::WaterSupply, WH(8)),
+                ("0902", "停电", Community, Urgent, D::PowerSupply, WH(8)),
+                ("0903", "燃气供应", Community, Urgent, D::GasSupply, WH(8)),
+                ("0904", "供暖不热", Community, Normal, D::HeatSupply, WD(2)),
                 (
                     "0905",
                     "井盖缺失",

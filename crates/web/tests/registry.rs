@@ -63,7 +63,9 @@ async fn registers_over_http(backend: TestBackend) {
     assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
     assert_eq!(dry.body["dry_run"], true);
     assert_eq!(dry.body["created"], 1);
-    let none = w.get("/api/v1/registry/departments?q=自来水", &t).await;
+    let none = w
+        .get("/api/v1/registry/departments?q=大武口自来水", &t)
+        .await;
     assert_eq!(none.body["total"], 0, "{}", none.body);
 
     let done = w
@@ -75,7 +77,9 @@ async fn registers_over_http(backend: TestBackend) {
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(done.body["created"], 1);
-    let found = w.get("/api/v1/registry/departments?q=自来水", &t).await;
+    let found = w
+        .get("/api/v1/registry/departments?q=大武口自来水", &t)
+        .await;
     assert_eq!(found.body["total"], 1, "{}", found.body);
     assert_eq!(found.body["departments"][0]["kind"], "water_supply");
     assert_eq!(
@@ -109,6 +113,27 @@ async fn registers_over_http(backend: TestBackend) {
     w.get("/api/v1/registry/departments?limit=0", &t)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "registry.bad_limit");
+
+    // A power cut is routed to the power company, not to housing.
+    let grid = w.city.grids[0].code.as_str().to_string();
+    let gw = w.token("gw.power", "grid_worker", &grid).await;
+    let (lon, lat) = w.point_in(&grid);
+    let r = w
+        .post_json(
+            "/api/v1/events",
+            &gw,
+            serde_json::json!({"category": "0902", "lon": lon, "lat": lat, "description": "3号楼整栋停电两小时"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let d = w.get(&format!("/api/v1/events/{id}"), &gw).await;
+    assert_eq!(
+        d.body["routed_department"]["name"], "国网石嘴山供电公司",
+        "{}",
+        d.body
+    );
+    assert_eq!(d.body["routed_department"]["kind"], "power_supply");
     w.finish().await;
 }
 

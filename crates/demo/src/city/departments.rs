@@ -1,5 +1,5 @@
-//! The departments: the city's bureaus, each county's, and the township-level offices under the
-//! county's police, justice and court. They draw only ids, never from the city's generator.
+//! The departments: the city's bureaus and public utilities, each county's bureaus, and the
+//! township-level offices under the county's police, justice and court. They draw only ids, never from the city's generator.
 
 use super::Ids;
 use super::specs::CountySpec;
@@ -16,6 +16,12 @@ const CITY_DEPARTMENTS: &[(DepartmentKind, &str)] = &[
     (DepartmentKind::Petitions, "石嘴山市信访局"),
     (DepartmentKind::UrbanManagement, "石嘴山市城市管理局"),
     (DepartmentKind::EmergencyManagement, "石嘴山市应急管理局"),
+    // The utilities serve the whole city and take the dispatches of their own faults.
+    (DepartmentKind::PowerSupply, "国网石嘴山供电公司"),
+    (DepartmentKind::WaterSupply, "石嘴山市自来水公司"),
+    (DepartmentKind::GasSupply, "石嘴山市燃气公司"),
+    (DepartmentKind::HeatSupply, "石嘴山市热力公司"),
+    (DepartmentKind::Telecom, "中国电信石嘴山分公司"),
 ];
 
 const COUNTY_DEPARTMENTS: &[(DepartmentKind, &str)] = &[
