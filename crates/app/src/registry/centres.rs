@@ -2,7 +2,7 @@
 //! the legal advisers of each legal-service centre, station and room — imported, exported and
 //! listed by centre.
 
-use super::{ImportReport, Shown, query_text};
+use super::{ImportReport, Shown, label, query_text, unit_place};
 use crate::context::Context;
 use crate::error::AppResult;
 use crate::principal::Principal;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Permission, Visibility};
-use wangge_domain::org::{PersonKind, UnitKind, Vocabulary};
+use wangge_domain::org::{PersonKind, UnitKind};
 use wangge_domain::registers::centres::{self as sheet, KnownCentres, LinkKind, days_zh};
 use wangge_domain::registers::{RegisterKind, Sheet};
 use wangge_store::{CentreLink, NewPerson, NewUnit};
@@ -23,18 +23,10 @@ struct Known<'a> {
     people: &'a HashMap<String, &'a NewPerson>,
 }
 
-/// Where a stored unit is: its grid, else its township or county.
-fn place_of(u: &NewUnit) -> &str {
-    u.grid_code
-        .as_deref()
-        .or(u.township_code.as_deref())
-        .unwrap_or(&u.region_code)
-}
-
 impl KnownCentres for Known<'_> {
     fn unit(&self, code: &str) -> Option<(UnitKind, bool)> {
         let u = self.units.get(code)?;
-        Some((u.kind.parse().ok()?, self.area.sees(place_of(u))))
+        Some((u.kind.parse().ok()?, self.area.sees(unit_place(u))))
     }
     fn department_exists(&self, code: &str) -> bool {
         self.departments.contains_key(code)
@@ -226,7 +218,7 @@ impl Data {
     fn resolved<'a>(&'a self, area: &'a Visibility) -> impl Iterator<Item = Resolved<'a>> + 'a {
         self.links.iter().filter_map(move |l| {
             let unit = self.units.get(&l.unit_id)?;
-            area.sees(place_of(unit)).then(|| Resolved {
+            area.sees(unit_place(unit)).then(|| Resolved {
                 link: l,
                 unit,
                 department: self
@@ -274,12 +266,7 @@ pub async fn search(
         .resolved(&vis)
         .map(|r| CentreLinkItem {
             centre: r.unit.name.clone(),
-            centre_kind: r
-                .unit
-                .kind
-                .parse::<UnitKind>()
-                .map(|k| k.label().to_string())
-                .unwrap_or_default(),
+            centre_kind: label::<UnitKind>(&r.unit.kind),
             link: kind_of(r.link).label_zh().into(),
             member: r
                 .department

@@ -260,3 +260,41 @@ fn row_problem(sheet: &str, row: u32, header: &str, reason: String) -> Problem {
 fn query_text(q: Option<&str>) -> Option<&str> {
     q.map(str::trim).filter(|q| !q.is_empty())
 }
+
+/// A vocabulary's label for a stored wire id (the id itself if it is not one).
+fn label<V: wangge_domain::org::Vocabulary + std::str::FromStr>(id: &str) -> String {
+    id.parse::<V>()
+        .map(|v| v.label().to_string())
+        .unwrap_or_else(|_| id.to_string())
+}
+
+/// Where a stored unit is: its grid, else its township or county.
+fn unit_place(u: &wangge_store::NewUnit) -> &str {
+    u.grid_code
+        .as_deref()
+        .or(u.township_code.as_deref())
+        .unwrap_or(&u.region_code)
+}
+
+/// Sorts an import's records, each beside what is stored under its key, into those to create
+/// and those to update, counting them and the unchanged in the report.
+fn sort_out<'a, T: PartialEq + 'a>(
+    report: &mut ImportReport,
+    records: impl IntoIterator<Item = (Option<&'a T>, T)>,
+) -> (Vec<T>, Vec<T>) {
+    let (mut created, mut updated) = (Vec::new(), Vec::new());
+    for (old, new) in records {
+        match old {
+            None => {
+                report.created += 1;
+                created.push(new);
+            }
+            Some(o) if *o == new => report.unchanged += 1,
+            Some(_) => {
+                report.updated += 1;
+                updated.push(new);
+            }
+        }
+    }
+    (created, updated)
+}

@@ -1,7 +1,7 @@
 //! The party organisation register as use cases: the import (the five levels checked against the
 //! places and the organisations already stored), the export and the search by name.
 
-use super::{ImportReport, PlaceName, county_of, place, query_text, row_problem};
+use super::{ImportReport, PlaceName, county_of, label, place, query_text, row_problem};
 use crate::context::Context;
 use crate::error::AppResult;
 use crate::principal::Principal;
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Permission, Visibility};
 use wangge_domain::atlas::Atlas;
-use wangge_domain::org::{PartyLevel, Vocabulary};
+use wangge_domain::org::PartyLevel;
 use wangge_domain::region::{Level, RegionCode};
 use wangge_domain::registers::party::{self as sheet, KnownOrgs, NodeKind, PartyRecord, StoredOrg};
 use wangge_domain::registers::{Problem, RegisterKind, Sheet};
@@ -106,21 +106,12 @@ pub(super) async fn import(
         ids.entry(&r.code).or_insert_with(Uuid::now_v7);
     }
     let mut report = ImportReport::new(RegisterKind::PartyOrgs, dry_run, records.len());
-    let (mut created, mut updated) = (Vec::new(), Vec::new());
-    for r in &records {
-        let o = entry(r, &ids, &units);
-        match stored.get(&r.code) {
-            None => {
-                report.created += 1;
-                created.push(o);
-            }
-            Some(old) if *old == o => report.unchanged += 1,
-            Some(_) => {
-                report.updated += 1;
-                updated.push(o);
-            }
-        }
-    }
+    let (created, updated) = super::sort_out(
+        &mut report,
+        records
+            .iter()
+            .map(|r| (stored.get(&r.code), entry(r, &ids, &units))),
+    );
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
         ctx.store
             .write_party_orgs(&created, &updated, ctx.now())
@@ -147,13 +138,6 @@ fn entry(
     }
 }
 
-fn level_name(level: &str) -> String {
-    level
-        .parse::<PartyLevel>()
-        .map(|l| l.label().to_string())
-        .unwrap_or_else(|_| level.to_string())
-}
-
 pub(super) async fn export_rows(ctx: &Context, area: &Visibility) -> AppResult<Vec<Vec<String>>> {
     let all = ctx.store.party_register().await?;
     let codes: HashMap<Uuid, &str> = all.iter().map(|o| (o.id, o.code.as_str())).collect();
@@ -171,7 +155,7 @@ pub(super) async fn export_rows(ctx: &Context, area: &Visibility) -> AppResult<V
             vec![
                 o.code.clone(),
                 o.name.clone(),
-                level_name(&o.level),
+                label::<PartyLevel>(&o.level),
                 o.parent_id
                     .and_then(|p| codes.get(&p))
                     .map(|c| c.to_string())
@@ -232,7 +216,7 @@ pub async fn search(
                 id: o.id,
                 code: o.code.clone(),
                 name: o.name.clone(),
-                level_name: level_name(&o.level),
+                level_name: label::<PartyLevel>(&o.level),
                 parent: o
                     .parent_id
                     .and_then(|p| names.get(&p))

@@ -2,7 +2,9 @@
 //! their ID-card number, identifiers encrypted before they are stored), the export (identifiers in
 //! clear only for those who may see them) and the search by name, which shows them masked.
 
-use super::{ImportReport, PlaceName, Shown, county_of, place, query_text, row_problem, seal};
+use super::{
+    ImportReport, PlaceName, Shown, county_of, label, place, query_text, row_problem, seal,
+};
 use crate::context::Context;
 use crate::error::AppResult;
 use crate::principal::Principal;
@@ -12,7 +14,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Permission, Visibility};
 use wangge_domain::atlas::Atlas;
-use wangge_domain::org::{PersonKind, Vocabulary};
+use wangge_domain::org::PersonKind;
 use wangge_domain::region::{Level, RegionCode};
 use wangge_domain::registers::people::{self as sheet, KnownPeople, PersonRecord};
 use wangge_domain::registers::{Problem, RegisterKind, Sheet, mask_personal};
@@ -96,22 +98,13 @@ pub(super) async fn import(
         return Err(super::refused(foreign));
     }
     let mut report = ImportReport::new(RegisterKind::People, dry_run, records.len());
-    let (mut created, mut updated) = (Vec::new(), Vec::new());
-    for (r, idx) in keyed {
-        let old = stored.get(&idx);
-        let person = entry(ctx, r, idx, old, &departments);
-        match old {
-            None => {
-                report.created += 1;
-                created.push(person);
-            }
-            Some(o) if *o == person => report.unchanged += 1,
-            Some(_) => {
-                report.updated += 1;
-                updated.push(person);
-            }
-        }
-    }
+    let (created, updated) = super::sort_out(
+        &mut report,
+        keyed.into_iter().map(|(r, idx)| {
+            let old = stored.get(&idx);
+            (old, entry(ctx, r, idx, old, &departments))
+        }),
+    );
     // A leaver's account goes with them, as a deactivation by hand would: sessions and tokens end.
     let mut leavers = Vec::new();
     for p in updated.iter().filter(|p| !p.active) {
@@ -180,12 +173,6 @@ fn entry(
     }
 }
 
-fn kind_name(kind: &str) -> String {
-    kind.parse::<PersonKind>()
-        .map(|k| k.label().to_string())
-        .unwrap_or_else(|_| kind.to_string())
-}
-
 pub(super) async fn export_rows(
     ctx: &Context,
     area: &Visibility,
@@ -205,7 +192,7 @@ pub(super) async fn export_rows(
             Ok(vec![
                 shown.id_number(ctx, &p.id_number_enc)?,
                 p.name.clone(),
-                kind_name(&p.kind),
+                label::<PersonKind>(&p.kind),
                 p.home_code.clone(),
                 p.grid_code.clone().unwrap_or_default(),
                 p.department_id
@@ -265,7 +252,7 @@ pub async fn search(
             Ok(PersonItem {
                 id: p.id,
                 name: p.name.clone(),
-                kind_name: kind_name(&p.kind),
+                kind_name: label::<PersonKind>(&p.kind),
                 home: place(&atlas, &p.home_code),
                 grid: p.grid_code.as_deref().map(|g| place(&atlas, g)),
                 id_number: crate::people::decrypt(ctx, &p.id_number_enc)?

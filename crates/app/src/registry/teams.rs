@@ -1,7 +1,7 @@
 //! The team register as use cases: the import (members named by ID-card number, found through the
 //! blind index among the people already imported), the export and the search.
 
-use super::{ImportReport, PlaceName, Shown, county_of, place, query_text};
+use super::{ImportReport, PlaceName, Shown, county_of, label, place, query_text};
 use crate::context::Context;
 use crate::error::AppResult;
 use crate::principal::Principal;
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Permission, Visibility};
 use wangge_domain::atlas::Atlas;
-use wangge_domain::org::{TeamKind, TeamRole, Vocabulary};
+use wangge_domain::org::{TeamKind, TeamRole};
 use wangge_domain::region::{Level, RegionCode};
 use wangge_domain::registers::teams::{self as sheet, KnownMembers, PlaceKind};
 use wangge_domain::registers::{RegisterKind, Sheet};
@@ -108,12 +108,6 @@ pub(super) async fn import(
         ctx.store.write_team(&changes).await?;
     }
     Ok(report)
-}
-
-fn label<V: Vocabulary + std::str::FromStr>(id: &str) -> String {
-    id.parse::<V>()
-        .map(|v| v.label().to_string())
-        .unwrap_or_else(|_| id.to_string())
 }
 
 pub(super) async fn export_rows(

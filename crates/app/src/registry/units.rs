@@ -1,7 +1,10 @@
 //! The unit register as use cases: the import (each unit's grid found from its point by the same
 //! atlas that places events), the export, and the search by name.
 
-use super::{ImportReport, PlaceName, Shown, county_of, place, query_text, row_problem, seal};
+use super::{
+    ImportReport, PlaceName, Shown, county_of, label, place, query_text, row_problem, seal,
+    unit_place,
+};
 use crate::context::Context;
 use crate::error::AppResult;
 use crate::principal::Principal;
@@ -10,7 +13,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wangge_domain::access::{Permission, Visibility};
 use wangge_domain::atlas::Atlas;
-use wangge_domain::org::{Domain, UnitKind, Vocabulary};
+use wangge_domain::org::{Domain, UnitKind};
 use wangge_domain::registers::units::{self as sheet, KnownGrids, UnitRecord};
 use wangge_domain::registers::{Problem, RegisterKind, Sheet};
 use wangge_store::NewUnit;
@@ -32,14 +35,6 @@ impl KnownGrids for Known<'_> {
     fn in_scope(&self, code: &str) -> bool {
         self.area.sees(code)
     }
-}
-
-/// Where a stored unit is: its grid, else its township or county.
-fn place_of(u: &NewUnit) -> &str {
-    u.grid_code
-        .as_deref()
-        .or(u.township_code.as_deref())
-        .unwrap_or(&u.region_code)
 }
 
 pub(super) async fn import(
@@ -66,7 +61,11 @@ pub(super) async fn import(
     .map_err(super::refused)?;
     let foreign: Vec<Problem> = records
         .iter()
-        .filter(|r| stored.get(&r.code).is_some_and(|u| !area.sees(place_of(u))))
+        .filter(|r| {
+            stored
+                .get(&r.code)
+                .is_some_and(|u| !area.sees(unit_place(u)))
+        })
         .map(|r| {
             row_problem(
                 &sheet.name,
@@ -80,22 +79,13 @@ pub(super) async fn import(
         return Err(super::refused(foreign));
     }
     let mut report = ImportReport::new(RegisterKind::Units, dry_run, records.len());
-    let (mut created, mut updated) = (Vec::new(), Vec::new());
-    for r in &records {
-        let old = stored.get(&r.code);
-        let unit = entry(ctx, r, old);
-        match old {
-            None => {
-                report.created += 1;
-                created.push(unit);
-            }
-            Some(o) if *o == unit => report.unchanged += 1,
-            Some(_) => {
-                report.updated += 1;
-                updated.push(unit);
-            }
-        }
-    }
+    let (created, updated) = super::sort_out(
+        &mut report,
+        records.iter().map(|r| {
+            let old = stored.get(&r.code);
+            (old, entry(ctx, r, old))
+        }),
+    );
     if !dry_run && (!created.is_empty() || !updated.is_empty()) {
         ctx.store.write_units(&created, &updated, ctx.now()).await?;
     }
@@ -128,12 +118,6 @@ fn entry(ctx: &Context, r: &UnitRecord, old: Option<&NewUnit>) -> NewUnit {
     }
 }
 
-fn label<V: Vocabulary + std::str::FromStr>(id: &str) -> String {
-    id.parse::<V>()
-        .map(|v| v.label().to_string())
-        .unwrap_or_else(|_| id.to_string())
-}
-
 pub(super) async fn export_rows(
     ctx: &Context,
     area: &Visibility,
@@ -141,7 +125,7 @@ pub(super) async fn export_rows(
 ) -> AppResult<Vec<Vec<String>>> {
     let all = ctx.store.unit_register().await?;
     all.iter()
-        .filter(|u| area.sees(place_of(u)))
+        .filter(|u| area.sees(unit_place(u)))
         .map(|u| {
             let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
             Ok(vec![
@@ -196,7 +180,7 @@ pub async fn search(
     let all = ctx.store.unit_register().await?;
     let matching: Vec<&NewUnit> = all
         .iter()
-        .filter(|u| vis.sees(place_of(u)))
+        .filter(|u| vis.sees(unit_place(u)))
         .filter(|u| {
             q.is_none_or(|q| {
                 u.name.contains(q)
@@ -216,7 +200,7 @@ pub async fn search(
                 name: u.name.clone(),
                 kind_name: label::<UnitKind>(&u.kind),
                 domain_name: label::<Domain>(&u.domain),
-                place: place(&atlas, place_of(u)),
+                place: place(&atlas, unit_place(u)),
                 address: u.address.clone(),
                 active: u.active,
             })

@@ -116,6 +116,26 @@ pub struct Column {
     pub width: f64,
 }
 
+/// A column without a vocabulary and with no personal identifiers: the common case, spelled
+/// short in the registers' tables (`Column { choices: …, ..column(…) }` for the others).
+pub(crate) const fn column(
+    header: &'static str,
+    required: bool,
+    text: bool,
+    help: &'static str,
+    width: f64,
+) -> Column {
+    Column {
+        header,
+        required,
+        text,
+        personal: false,
+        help,
+        choices: None,
+        width,
+    }
+}
+
 /// A cell as read from a workbook or a CSV file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {

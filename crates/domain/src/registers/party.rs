@@ -4,7 +4,7 @@
 //! school's or an enterprise's branch, filed at the unit's grid). Each sits strictly below its
 //! parent's level, so a 支部 never contains a 支部, and within its parent's place.
 
-use super::{Column, Layout, Problem, Row, Sheet, duplicate_codes, status};
+use super::{Column, Layout, Problem, Row, Sheet, column, duplicate_codes, status};
 use crate::org::{PartyLevel, Vocabulary};
 use std::collections::HashMap;
 
@@ -15,24 +15,6 @@ pub const PARENT: &str = "上级组织编码";
 pub const PLACE: &str = "所在区划或网格代码";
 pub const UNIT: &str = "所在单位编码";
 pub const STATUS: &str = "状态";
-
-const fn column(
-    header: &'static str,
-    required: bool,
-    text: bool,
-    help: &'static str,
-    width: f64,
-) -> Column {
-    Column {
-        header,
-        required,
-        text,
-        personal: false,
-        help,
-        choices: None,
-        width,
-    }
-}
 
 pub const COLUMNS: &[Column] = &[
     column(

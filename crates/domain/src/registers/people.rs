@@ -3,7 +3,7 @@
 //! the ID-card number (stored encrypted, found through its blind index); every problem shows ID
 //! and phone numbers masked. A 状态 of 离职 marks a leaver, whose account is deactivated.
 
-use super::{Column, Layout, Problem, Row, Sheet, mask_personal, status};
+use super::{Column, Layout, Problem, Row, Sheet, column, mask_personal, status};
 use crate::org::{PersonKind, Vocabulary};
 use crate::region::{Level, RegionCode};
 use chrono::NaiveDate;
@@ -17,24 +17,6 @@ pub const DEPARTMENT: &str = "所属部门编码";
 pub const PHONE: &str = "手机号码";
 pub const HIRED: &str = "入职日期";
 pub const STATUS: &str = "状态";
-
-const fn column(
-    header: &'static str,
-    required: bool,
-    text: bool,
-    help: &'static str,
-    width: f64,
-) -> Column {
-    Column {
-        header,
-        required,
-        text,
-        personal: false,
-        help,
-        choices: None,
-        width,
-    }
-}
 
 pub const COLUMNS: &[Column] = &[
     Column {

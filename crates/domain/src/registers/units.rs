@@ -3,7 +3,7 @@
 //! code the city gives it, its kind and domain, its address, its point on the map (which decides
 //! its grid) and the person responsible for it.
 
-use super::{Column, Layout, Problem, Row, Sheet, duplicate_codes, status};
+use super::{Column, Layout, Problem, Row, Sheet, column, duplicate_codes, status};
 use crate::org::{Domain, UnitKind, Vocabulary};
 
 pub const CODE: &str = "单位编码";
@@ -17,24 +17,6 @@ pub const GRID: &str = "所属网格编码";
 pub const CONTACT: &str = "负责人";
 pub const PHONE: &str = "负责人电话";
 pub const STATUS: &str = "状态";
-
-const fn column(
-    header: &'static str,
-    required: bool,
-    text: bool,
-    help: &'static str,
-    width: f64,
-) -> Column {
-    Column {
-        header,
-        required,
-        text,
-        personal: false,
-        help,
-        choices: None,
-        width,
-    }
-}
 
 pub const COLUMNS: &[Column] = &[
     column(
