@@ -114,17 +114,25 @@ pub async fn import(
                     mask_personal(&r.id_number)
                 ),
             )),
+            // The administrator keeps accounts, not the people register: the person is named by
+            // the masked number they typed, never by the register's name.
             Some(p) if !p.active => problems.push(problem(
                 &r,
                 sheet::ID_NUMBER,
-                format!("{} 已离职，不能开通账号", p.name),
+                format!(
+                    "身份证号 {} 的人员已离职，不能开通账号",
+                    mask_personal(&r.id_number)
+                ),
             )),
             Some(p) => {
                 if let Some(u) = held.get(&p.id) {
                     problems.push(problem(
                         &r,
                         sheet::ID_NUMBER,
-                        format!("{} 已有账号 {u}", p.name),
+                        format!(
+                            "身份证号 {} 的人员已有账号 {u}",
+                            mask_personal(&r.id_number)
+                        ),
                     ));
                 }
             }
